@@ -1,0 +1,3 @@
+from tradescan.cli import main
+
+raise SystemExit(main())

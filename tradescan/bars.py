@@ -1,0 +1,95 @@
+"""The bar arrays a strategy sees, with a per-series indicator cache.
+
+A sweep runs thousands of parameter sets over the same bars; indicators such as EMA(20) recur across
+trials. ``Bars.cached`` memoises any array computed from these bars under a key the caller chooses,
+so an evaluator that keeps one ``Bars`` per symbol computes each indicator once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tradescan.instruments import Instrument
+
+PRICE_COLUMNS = ("open", "high", "low", "close")
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values = np.ascontiguousarray(values)
+    values.flags.writeable = False
+    return values
+
+
+@dataclass(eq=False)
+class Bars:
+    """Read-only OHLCV arrays of one symbol and timeframe, oldest first.
+
+    Attributes:
+        time: bar open times, ``datetime64[ns]`` in UTC.
+        open, high, low, close, volume: float64 arrays of the same length.
+        instrument: the symbol's instrument record (pip size, calendar, currencies).
+    """
+
+    time: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    instrument: Instrument
+    _cache: dict[Hashable, object] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        n_bars = len(self.close)
+        for name in ("time", "open", "high", "low", "volume"):
+            if len(getattr(self, name)) != n_bars:
+                raise ValueError(f"Bars.{name} has {len(getattr(self, name))} values, close has {n_bars}")
+        self.time = _frozen(np.asarray(self.time, dtype="datetime64[ns]"))
+        for name in (*PRICE_COLUMNS, "volume"):
+            setattr(self, name, _frozen(np.asarray(getattr(self, name), dtype=np.float64)))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, instrument: Instrument) -> Bars:
+        """Build bars from a DataFrame with ``time`` (UTC) and OHLC columns (``volume`` optional)."""
+        missing = [c for c in ("time", *PRICE_COLUMNS) if c not in frame.columns]
+        if missing:
+            raise ValueError(f"bars frame lacks column(s) {missing}; has {list(frame.columns)}")
+        times = pd.to_datetime(frame["time"], utc=True).dt.tz_localize(None).to_numpy("datetime64[ns]")
+        volume = frame["volume"].to_numpy(np.float64) if "volume" in frame else np.zeros(len(frame))
+        return cls(
+            time=times,
+            open=frame["open"].to_numpy(np.float64),
+            high=frame["high"].to_numpy(np.float64),
+            low=frame["low"].to_numpy(np.float64),
+            close=frame["close"].to_numpy(np.float64),
+            volume=volume,
+            instrument=instrument,
+        )
+
+    def __len__(self) -> int:
+        return len(self.close)
+
+    @property
+    def symbol(self) -> str:
+        return self.instrument.symbol
+
+    def cached(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """Return the array stored under ``key``, computing (and freezing) it on first use."""
+        try:
+            return self._cache[key]  # type: ignore[return-value]
+        except KeyError:
+            value = compute()
+            if isinstance(value, np.ndarray):
+                value = _frozen(value)
+            self._cache[key] = value
+            return value
+
+    def replace(self, **arrays: np.ndarray) -> Bars:
+        """Return new bars with some arrays replaced and an empty cache (used by the look-ahead check)."""
+        fields = {name: getattr(self, name) for name in ("time", *PRICE_COLUMNS, "volume")}
+        fields.update(arrays)
+        return Bars(instrument=self.instrument, **fields)

@@ -1,0 +1,62 @@
+"""The ``tradescan`` command line.
+
+Each command group lives in its own module exposing ``register(subparsers)``; this module only wires
+them together and turns user-facing errors into one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tradescan.errors import TradeScanError
+
+# Modules that each register one or more subcommands; a missing module (not built yet) is skipped.
+_COMMAND_MODULES = (
+    "tradescan.cli.quickstart_cmd",
+    "tradescan.cli.data_cmd",
+    "tradescan.cli.backtest_cmd",
+    "tradescan.cli.strategy_cmd",
+    "tradescan.cli.sweep_cmd",
+)
+
+EXIT_USAGE = 2
+EXIT_FAILED_CHECK = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser with every available subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="tradescan",
+        description="Trade_Scan: a read-only research grid for trading strategies.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except TradeScanError as exc:
+        print(f"tradescan: error: {exc}".replace("\n", " "), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("tradescan: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""Instrument registry: pip size, precision, contract size, currencies, asset class, calendar.
+
+The bundled ``configs/instruments.yaml`` is merged with a user file named by ``$TRADESCAN_INSTRUMENTS``
+(the user's entries win, field by field). An unknown symbol is an error listing the closest names —
+never a silent default pip size.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, did_you_mean
+from tradescan.paths import CONFIGS_DIR
+
+SYMBOL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+BUNDLED_INSTRUMENTS_FILE = CONFIGS_DIR / "instruments.yaml"
+
+AssetClass = Literal["fx", "metal", "index", "crypto", "stock", "commodity"]
+
+
+class Instrument(BaseModel):
+    """One tradable symbol and the facts the engine needs about it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str
+    pip_size: float = Field(gt=0)
+    price_precision: int = Field(ge=0, le=12)
+    contract_size: float = Field(gt=0)
+    base: str
+    quote: str
+    asset_class: AssetClass
+    days_per_year: Literal[252, 365]
+    # Price of one unit of `quote` in `conversion_currency`, used when neither currency is the
+    # account currency and no conversion series is given.
+    quote_rate: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("base", "quote")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z0-9]{2,10}", value):
+            raise ValueError(f"currency code must be 2-10 upper-case letters/digits, got {value!r}")
+        return value
+
+
+def validate_symbol(symbol: str) -> str:
+    """Return ``symbol`` if it is a safe name (letters, digits, ``._-``), else raise.
+
+    A symbol becomes part of a file name in the data folder, so anything that could climb out of that
+    folder (``..``, ``/``, ``\\``) or hide a file (a leading dot) is refused.
+    """
+    if not isinstance(symbol, str) or not SYMBOL_PATTERN.fullmatch(symbol) or ".." in symbol:
+        raise TradeScanError(
+            f"invalid symbol {symbol!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit (no path separators, no '..')"
+        )
+    return symbol
+
+
+def _read_yaml_mapping(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: instruments file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from exc
+    if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
+        raise ConfigError(f"{path}: expected a mapping SYMBOL: {{pip_size: ..., ...}}")
+    return loaded
+
+
+def _build(path_label: str, raw: dict[str, dict[str, object]]) -> dict[str, Instrument]:
+    instruments: dict[str, Instrument] = {}
+    for symbol, fields in raw.items():
+        validate_symbol(str(symbol))
+        try:
+            instruments[str(symbol)] = Instrument(symbol=str(symbol), **fields)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"{path_label}: {symbol}.{field}: {first['msg']}") from exc
+    return instruments
+
+
+@functools.cache
+def _registry(user_file: str | None) -> dict[str, Instrument]:
+    raw = _read_yaml_mapping(BUNDLED_INSTRUMENTS_FILE)
+    label = str(BUNDLED_INSTRUMENTS_FILE)
+    if user_file:
+        for symbol, fields in _read_yaml_mapping(Path(user_file)).items():
+            raw[symbol] = {**raw.get(symbol, {}), **fields}
+        label = f"{BUNDLED_INSTRUMENTS_FILE} + {user_file}"
+    return _build(label, raw)
+
+
+def all_instruments() -> dict[str, Instrument]:
+    """Return every known instrument, bundled and user-defined, by symbol."""
+    return dict(_registry(os.environ.get("TRADESCAN_INSTRUMENTS") or None))
+
+
+def get(symbol: str) -> Instrument:
+    """Return the instrument for ``symbol`` or raise an error naming the closest known symbols."""
+    validate_symbol(symbol)
+    registry = _registry(os.environ.get("TRADESCAN_INSTRUMENTS") or None)
+    try:
+        return registry[symbol]
+    except KeyError:
+        raise UnknownNameError(did_you_mean(symbol, registry, what="symbol")) from None
