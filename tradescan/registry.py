@@ -53,7 +53,8 @@ def _import_file(path: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as exc:
         del sys.modules[module_name]
-        raise TradeScanError(f"{path}: strategy module failed to import: {type(exc).__name__}: {exc}") from exc
+        reason = f"{type(exc).__name__}: {exc}"
+        raise TradeScanError(f"{path}: strategy module failed to import: {reason}") from exc
     _loaded_modules[path] = module
     return module
 

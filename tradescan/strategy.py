@@ -48,18 +48,20 @@ class Signals:
                 )
         if entry.dtype.kind == "f":
             entry = np.nan_to_num(entry, nan=0.0)
-        if not np.isin(entry, (-1, 0, 1)).all():
-            bad = int(np.flatnonzero(~np.isin(entry, (-1, 0, 1)))[0])
+        entry_int8 = entry.astype(np.int8, copy=False)
+        invalid = (entry_int8 != entry) | (entry_int8 < -1) | (entry_int8 > 1)
+        if invalid.any():
+            bad = int(np.flatnonzero(invalid)[0])
             raise TradeScanError(
-                f"{strategy_name}: Signals.entry must be -1, 0 or +1, got {entry[bad]!r} at bar {bad}"
+                f"{strategy_name}: Signals.entry must be -1, 0 or +1, got {entry[bad].item()!r} at bar {bad}"
             )
         for label, values in (("stop_distance", stop), ("target_distance", target)):
             if (values <= 0).any():
                 bad = int(np.flatnonzero(values <= 0)[0])
                 raise TradeScanError(
-                    f"{strategy_name}: Signals.{label} must be > 0 or NaN, got {values[bad]!r} at bar {bad}"
+                    f"{strategy_name}: Signals.{label} must be > 0 or NaN, got {values[bad].item()!r} at bar {bad}"
                 )
-        return Signals(np.ascontiguousarray(entry, dtype=np.int8), stop, target)
+        return Signals(np.ascontiguousarray(entry_int8), stop, target)
 
 
 class Strategy:
