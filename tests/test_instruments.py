@@ -5,7 +5,11 @@ import pytest
 from tradescan import instruments
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError
 
-REQUIRED_SYMBOLS = ["EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "NZDUSD", "USDCAD", "USDCHF", "EURJPY", "GBPJPY", "EURGBP", "AUDNZD", "EURCHF", "XAUUSD", "US500", "GER40", "BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "ADAUSDT", "DOGEUSDT", "XRPUSDT"]
+REQUIRED_SYMBOLS = [
+    "EURUSD", "GBPUSD", "USDJPY", "AUDUSD", "NZDUSD", "USDCAD", "USDCHF", "EURJPY",
+    "GBPJPY", "EURGBP", "AUDNZD", "EURCHF", "XAUUSD", "US500", "GER40", "BTCUSDT",
+    "ETHUSDT", "BNBUSDT", "SOLUSDT", "ADAUSDT", "DOGEUSDT", "XRPUSDT",
+]
 
 
 @pytest.fixture(autouse=True)
