@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tradescan.bars import Bars
 from tradescan.errors import TradeScanError, UnknownNameError, did_you_mean
@@ -64,6 +64,12 @@ class Signals:
         return Signals(np.ascontiguousarray(entry_int8), stop, target)
 
 
+class NoParams(BaseModel):
+    """Parameters of a strategy that has none (the default ``Strategy.Params``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Strategy:
     """Base class of every strategy; subclass it in a module under ``strategies/``.
 
@@ -73,7 +79,7 @@ class Strategy:
     """
 
     name: ClassVar[str] = ""
-    Params: ClassVar[type[BaseModel]] = BaseModel
+    Params: ClassVar[type[BaseModel]] = NoParams
 
     def warmup(self, params: Any) -> int:
         """Return the number of leading bars on which no signal may be taken."""
@@ -98,11 +104,15 @@ class Strategy:
         try:
             return self.Params(**given)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}={err.get('input')!r}: {err['msg']}"
-                for err in exc.errors()
-            )
+            problems = "; ".join(_describe_error(err) for err in exc.errors())
             raise TradeScanError(f"{self.name}: invalid parameters: {problems}") from None
 
     def __repr__(self) -> str:
         return f"<Strategy {self.name}>"
+
+
+def _describe_error(error: Any) -> str:
+    """Return 'name=value: message' for a field error, or the message of a model-level rule."""
+    if not error["loc"]:  # a model validator relating several parameters: its message names them
+        return str(error["msg"]).removeprefix("Value error, ")
+    return f"{'.'.join(str(p) for p in error['loc'])}={error.get('input')!r}: {error['msg']}"
