@@ -14,6 +14,13 @@ EXIT_TIME = 2
 EXIT_EOD = 3
 EXIT_REASON_NAMES = ("SL", "TP", "TIME", "EOD")
 
+# Where stop and target levels are measured from (DESIGN §4).
+STOPS_FROM_FILL = 0            # the entry fill price (default)
+STOPS_FROM_SIGNAL_CLOSE = 1    # the signal bar's close: a bracket order priced when it is sent
+STOPS_FROM_NAMES = ("fill", "signal_close")
+
+NO_TIME_STOP = -1              # max_hold_bars value the kernel reads as "no time stop"
+
 SCENARIO_NAMES = ("A", "B", "C")
 
 # One row per closed trade. Indices are bar positions in the series the kernel ran on.

@@ -1,0 +1,231 @@
+"""Engine speed: S1 through ``BacktestSession.evaluate`` against a plain numba loop doing the same work.
+
+Usage::
+
+    python benchmarks/bench_engine.py [--bars 100000 1000000] [--repeat 7]
+
+For each size it prints the best-of-N milliseconds of
+
+- ``plain``: one ``@njit`` function computing two EMAs, ATR and ADX and running the S1 rule with
+  stop / target / time exits and a fixed cost — the floor a hand-written backtest would reach;
+- ``one scenario``: ``session.evaluate(S1, params, scenarios=("B",))`` with the bars' indicator cache
+  emptied first (so the EMAs, ATR and ADX are recomputed, as for a fresh parameter set);
+- ``A/B/C``: the same for the three scenarios in one pass;
+- ``one scenario, cached``: indicators already in the cache (a sweep's repeated periods);
+
+then where one evaluation's time goes (strategy signals with fresh indicators, validation, the
+kernel, ``compute_metrics``), and the ratios the engine is held to: one scenario <= 2x plain,
+A/B/C <= 1.5x one scenario.
+Timings are wall-clock and noisy on a shared machine: take the best of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from tradescan import instruments
+from tradescan.bars import Bars
+from tradescan.data import synthesize
+from tradescan.engine import BacktestSession
+from tradescan.engine.kernel import simulate
+from tradescan.registry import get_strategy
+
+SYMBOL = "EURUSD"
+STRATEGY = "S1_TREND_EMA_ATR_ADX"
+TARGETS = {"one scenario / plain": 2.0, "A/B/C / one scenario": 1.5}
+
+
+# ---- the plain loop ------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _ema(values: np.ndarray, period: int) -> np.ndarray:
+    out = np.full(values.shape[0], np.nan)
+    seed = 0.0
+    for i in range(period):
+        seed += values[i]
+    out[period - 1] = seed / period
+    k = 2.0 / (period + 1)
+    for i in range(period, values.shape[0]):
+        out[i] = (values[i] - out[i - 1]) * k + out[i - 1]
+    return out
+
+
+@njit(cache=True)
+def _atr_adx(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> tuple[np.ndarray, np.ndarray]:
+    n_bars = close.shape[0]
+    atr = np.full(n_bars, np.nan)
+    adx = np.full(n_bars, np.nan)
+    tr_sum = plus_sum = minus_sum = dx_sum = 0.0
+    smoothed_adx = 0.0
+    for i in range(1, n_bars):
+        true_range = max(high[i] - low[i], abs(high[i] - close[i - 1]), abs(low[i] - close[i - 1]))
+        up, down = high[i] - high[i - 1], low[i - 1] - low[i]
+        plus_dm = up if up > down and up > 0 else 0.0
+        minus_dm = down if down > up and down > 0 else 0.0
+        if i <= period:
+            tr_sum += true_range
+            plus_sum += plus_dm
+            minus_sum += minus_dm
+            if i == period:
+                atr[i] = tr_sum / period
+            continue
+        atr[i] = (atr[i - 1] * (period - 1) + true_range) / period
+        tr_sum = tr_sum - tr_sum / period + true_range
+        plus_sum = plus_sum - plus_sum / period + plus_dm
+        minus_sum = minus_sum - minus_sum / period + minus_dm
+        plus_di, minus_di = 100.0 * plus_sum / tr_sum, 100.0 * minus_sum / tr_sum
+        dx = 100.0 * abs(plus_di - minus_di) / (plus_di + minus_di) if plus_di + minus_di > 0 else 0.0
+        if i < 2 * period:
+            dx_sum += dx
+            if i == 2 * period - 1:
+                smoothed_adx = dx_sum / period
+                adx[i] = smoothed_adx
+        else:
+            smoothed_adx = (smoothed_adx * (period - 1) + dx) / period
+            adx[i] = smoothed_adx
+    return atr, adx
+
+
+@njit(cache=True)
+def plain_backtest(
+    open_: np.ndarray, high: np.ndarray, low: np.ndarray, close: np.ndarray, pip: float, cost_pips: float,
+    fast_period: int, slow_period: int, adx_th: float, k_sl: float, k_tp: float, min_pips: float, max_hold: int,
+) -> tuple[int, float]:
+    """S1 with stop/target/time exits and a fixed cost per side; returns (trades, net pips)."""
+    fast, slow = _ema(close, fast_period), _ema(close, slow_period)
+    atr, adx = _atr_adx(high, low, close, 14)
+    warmup = max(slow_period - 1, 27)
+    trades, net_pips = 0, 0.0
+    side, signal_bar, fill, stop, target = 0, 0, 0.0, 0.0, 0.0
+    last = close.shape[0] - 1
+    for b in range(close.shape[0]):
+        if side != 0:
+            exit_price = np.nan
+            gapped = side * (open_[b] - stop) <= 0 or side * (open_[b] - target) >= 0
+            if gapped and b > signal_bar + 1:
+                exit_price = open_[b]
+            elif (low[b] if side > 0 else high[b]) * side <= stop * side:
+                exit_price = stop
+            elif (high[b] if side > 0 else low[b]) * side >= target * side:
+                exit_price = target
+            elif b == signal_bar + max_hold or b == last:
+                exit_price = close[b]
+            if not np.isnan(exit_price):
+                net_pips += ((exit_price - side * cost_pips * pip) - fill) * side / pip
+                trades += 1
+                side = 0
+        if side == 0 and warmup <= b < last and adx[b] > adx_th and fast[b] != slow[b]:
+            side = 1 if fast[b] > slow[b] else -1
+            signal_bar = b
+            fill = open_[b + 1] + side * cost_pips * pip
+            stop = fill - side * max(k_sl * atr[b], min_pips * pip)
+            target = fill + side * max(k_tp * atr[b], min_pips * pip)
+    return trades, net_pips
+
+
+# ---- timing --------------------------------------------------------------------------------------
+
+
+def best_ms(action: Callable[[], object], repeat: int) -> float:
+    """Return the best wall time of ``repeat`` calls in milliseconds (after one warm-up call)."""
+    action()
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best * 1000.0
+
+
+def make_bars(n_bars: int) -> Bars:
+    frame = synthesize(SYMBOL, "M15", n_bars, seed=42)
+    return Bars.from_frame(frame, instruments.get(SYMBOL))
+
+
+def bench_size(n_bars: int, repeat: int) -> dict[str, float]:
+    bars = make_bars(n_bars)
+    strategy = get_strategy(STRATEGY)
+    params: Any = strategy.parse_params(None)
+    build_start = time.perf_counter()
+    session_abc = BacktestSession(bars, scenarios=("A", "B", "C"))
+    build_ms = (time.perf_counter() - build_start) * 1000.0
+    pip = bars.instrument.pip_size
+
+    def fresh(scenarios: tuple[str, ...]) -> Callable[[], object]:
+        def action() -> object:
+            bars._cache.clear()  # a new Bars each run: the indicators are recomputed
+            return session_abc.evaluate(strategy, params, scenarios=scenarios)
+
+        return action
+
+    plain_args = (bars.open, bars.high, bars.low, bars.close, pip, 0.9, params.ema_fast, params.ema_slow,
+                  params.adx_th, params.k_sl, params.k_tp, params.min_sl_pips, 96)
+    figures = {
+        "session build": build_ms,
+        "plain": best_ms(lambda: plain_backtest(*plain_args), repeat),
+        "one scenario": best_ms(fresh(("B",)), repeat),
+        "A/B/C": best_ms(fresh(("A", "B", "C")), repeat),
+    }
+    session_abc.evaluate(strategy, params, scenarios=("B",))
+    figures["one scenario, cached"] = best_ms(lambda: session_abc.evaluate(strategy, params, ("B",)), repeat)
+    figures["A/B/C, cached"] = best_ms(lambda: session_abc.evaluate(strategy, params), repeat)
+    figures.update(component_figures(session_abc, strategy, params, repeat))
+    figures["one scenario / plain"] = figures["one scenario"] / figures["plain"]
+    figures["A/B/C / one scenario"] = figures["A/B/C"] / figures["one scenario"]
+    return figures
+
+
+def component_figures(session: BacktestSession, strategy: Any, params: Any, repeat: int) -> dict[str, float]:
+    """Time the parts of one evaluation: where the milliseconds go (strategy, kernel, metrics)."""
+    bars = session.bars
+
+    def fresh_signals() -> object:
+        bars._cache.clear()
+        return strategy.signals(bars, params)
+
+    signals = strategy.signals(bars, params).validated(len(bars))
+    _, costs, equity = session._rows(("B",))
+    kernel_args = (
+        bars.open, bars.high, bars.low, bars.close, signals.entry, signals.stop_distance,
+        signals.target_distance, session.atr14, strategy.warmup(params), costs, bars.instrument.pip_size,
+        96, 0, 10000.0, 0.002, True, 0.0, session._price_value.quote_value, False, equity,
+    )
+    buffer = simulate(*kernel_args)[1]
+    trades = simulate(*kernel_args, buffer)[0]
+    return {
+        "  strategy signals, fresh": best_ms(fresh_signals, repeat),
+        "  signals cached+validated": best_ms(lambda: strategy.signals(bars, params).validated(len(bars)), repeat),
+        "  kernel, one scenario": best_ms(lambda: simulate(*kernel_args, buffer), repeat),
+        "  compute_metrics, one": best_ms(lambda: session._metrics(trades[0], equity[0]), repeat),
+    }
+
+
+def report(n_bars: int, figures: dict[str, float]) -> None:
+    print(f"\n{n_bars:,} bars ({SYMBOL} M15 synthetic, {STRATEGY} default params)")
+    for name, value in figures.items():
+        if name in TARGETS:
+            verdict = "ok" if value <= TARGETS[name] else "OVER TARGET"
+            print(f"  {name:<26} {value:8.2f}x   (target <= {TARGETS[name]}x: {verdict})")
+        else:
+            print(f"  {name:<26} {value:8.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bars", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    for n_bars in args.bars:
+        report(n_bars, bench_size(n_bars, args.repeat))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""``tradescan backtest``: parameters from flags and files, table / JSON output, --out, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tradescan import data
+from tradescan.cli import main
+from tradescan.cli.backtest_cmd import collect_params, params_from_document, parse_max_hold, parse_param
+from tradescan.errors import TradeScanError
+
+S1 = "S1_TREND_EMA_ATR_ADX"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("data")
+    data.write_dataset(data.synthesize("EURUSD", "H1", 3000, seed=3), "EURUSD", "H1", data_dir=folder)
+    return folder
+
+
+def cli(data_dir: Path, *extra: str) -> int:
+    return main(["backtest", "--strategy", S1, "--symbol", "EURUSD", "--timeframe", "H1",
+                 "--data-dir", str(data_dir), *extra])
+
+
+def test_prints_a_metrics_table(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(data_dir, "--param", "ema_fast=10", "--param", "adx_th=15") == 0
+    out = capsys.readouterr().out
+    assert "S1_TREND_EMA_ATR_ADX  EURUSD H1" in out
+    assert "ema_fast=10" in out and "adx_th=15.0" in out
+    header = next(line for line in out.splitlines() if line.startswith("metric"))
+    assert header.split() == ["metric", "A", "B", "C"]
+    assert any(line.startswith("sharpe") for line in out.splitlines())
+
+
+def test_json_output_is_json_safe(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(data_dir, "--json", "--scenarios", "B", "--max-hold-bars", "none") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert list(payload["metrics"]) == ["B"]
+    assert payload["params"]["ema_fast"] == 20
+    assert payload["settings"]["max_hold_bars"] is None
+    assert isinstance(payload["metrics"]["B"]["trades"], float)
+
+
+def test_out_writes_trades_equity_and_metrics(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert cli(data_dir, "--out", str(out), "--stops-from", "signal_close", "--start", "2020-02-01") == 0
+    trades = pd.read_parquet(out / "trades.parquet")
+    equity = pd.read_parquet(out / "equity.parquet")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(trades) == sum(metrics["metrics"][name]["trades"] for name in "ABC")
+    assert list(equity.columns) == ["A", "B", "C"]
+    assert equity.index[0] >= pd.Timestamp("2020-02-01", tz="UTC")
+    assert metrics["settings"]["stops_from"] == "signal_close"
+
+
+def test_params_file_in_top_yaml_shape(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "top.yaml"
+    path.write_text("- symbol: EURUSD\n  rank: 1\n  params: {ema_fast: 12, ema_slow: 60}\n  metrics: {}\n")
+    assert cli(data_dir, "--params-file", str(path), "--param", "ema_slow=70", "--json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert (payload["params"]["ema_fast"], payload["params"]["ema_slow"]) == (12, 70)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--param", "ema_fats=5"), "did you mean 'ema_fast'"),
+        (("--param", "ema_fast"), "--param must look like name=value"),
+        (("--scenarios", "A,Z"), "unknown cost scenario"),
+        (("--broker", "nope"), "unknown broker profile"),
+        (("--max-hold-bars", "0"), "--max-hold-bars must be >= 1"),
+        (("--params-file", "/nonexistent/p.yaml"), "file not found"),
+    ],
+)
+def test_bad_input_is_one_line_error(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], message: str
+) -> None:
+    assert cli(data_dir, *extra) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_missing_dataset_is_a_user_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli(tmp_path) == 2
+    assert "EURUSD" in capsys.readouterr().err
+
+
+def test_param_values_are_yaml_scalars() -> None:
+    assert parse_param("k=20") == ("k", 20)
+    assert parse_param("k=2.5") == ("k", 2.5)
+    assert parse_param("use_tp=false") == ("use_tp", False)
+    assert parse_param("name=abc") == ("name", "abc")
+    with pytest.raises(TradeScanError, match="single value"):
+        parse_param("k=[1, 2]")
+
+
+def test_params_documents() -> None:
+    assert params_from_document({"a": 1}, "f") == {"a": 1}
+    assert params_from_document({"params": {"a": 1}, "metrics": {}}, "f") == {"a": 1}
+    assert params_from_document([{"params": {"a": 1}}], "f") == {"a": 1}
+    with pytest.raises(TradeScanError, match="holds 2 entries"):
+        params_from_document([{"params": {}}, {"params": {}}], "f")
+    with pytest.raises(TradeScanError, match="expected a mapping"):
+        params_from_document("text", "f")
+
+
+def test_json_params_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.json"
+    path.write_text('{"params": {"k_sl": 3.0}}')
+    assert collect_params(str(path), ["adx_th=20"]) == {"k_sl": 3.0, "adx_th": 20}
+
+
+def test_max_hold_parsing() -> None:
+    assert parse_max_hold("none") is None
+    assert parse_max_hold("48") == 48
+    with pytest.raises(TradeScanError, match="whole number"):
+        parse_max_hold("abc")

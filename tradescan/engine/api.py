@@ -1,0 +1,87 @@
+"""``backtest``: the one-call public entry point (DESIGN §11)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from tradescan import instruments
+from tradescan.bars import Bars
+from tradescan.engine.broker import BrokerProfile
+from tradescan.engine.capital import CapitalConfig
+from tradescan.engine.result import BacktestResult
+from tradescan.engine.session import BacktestSession
+from tradescan.errors import TradeScanError
+from tradescan.regime import RegimeSettings
+from tradescan.strategy import Strategy
+
+
+def as_bars(bars: pd.DataFrame | Bars, symbol: str) -> Bars:
+    """Return ``bars`` as ``Bars`` of ``symbol`` (a DataFrame gets the symbol's instrument)."""
+    if isinstance(bars, Bars):
+        if bars.symbol != symbol:
+            raise TradeScanError(f"symbol={symbol!r} does not match the Bars' instrument {bars.symbol!r}")
+        return bars
+    if not isinstance(bars, pd.DataFrame):
+        kind = type(bars).__name__
+        raise TradeScanError(f"bars must be a DataFrame (as tradescan.data.load returns) or Bars, got {kind}")
+    frame = bars if "time" in bars.columns else bars.reset_index()
+    try:
+        return Bars.from_frame(frame, instruments.get(symbol))
+    except ValueError as exc:
+        raise TradeScanError(f"{symbol}: bars frame: {exc}") from None
+
+
+def backtest(
+    bars: pd.DataFrame | Bars,
+    strategy: str | Strategy,
+    params: Mapping[str, Any] | BaseModel | None = None,
+    *,
+    symbol: str,
+    scenarios: Sequence[str] = ("A", "B", "C"),
+    broker: str | Mapping[str, Any] | BrokerProfile = "default",
+    capital: CapitalConfig | Mapping[str, Any] | None = None,
+    max_hold_bars: int | None = 96,
+    stops_from: str = "fill",
+    timeframe: str | None = None,
+    regime: RegimeSettings | Mapping[str, Any] | None = None,
+    conversion: np.ndarray | None = None,
+) -> BacktestResult:
+    """Backtest ``strategy`` on one symbol's bars under one or more cost scenarios.
+
+    Args:
+        bars: a DataFrame with ``time`` (UTC) and OHLC columns, as ``tradescan.data.load`` returns,
+            or ``Bars``.
+        strategy: a registered strategy name or a ``Strategy`` instance.
+        params: strategy parameters (mapping, model or ``None`` for the defaults).
+        symbol: the symbol of the bars (instrument facts come from ``configs/instruments.yaml``).
+        scenarios: cost scenarios to run, e.g. ``("B",)``.
+        broker: broker profile name, path, mapping or ``BrokerProfile``.
+        capital: capital settings (``None`` = initial 10000 USD, 0.2 % risk, compounding).
+        max_hold_bars: time stop in bars after the signal bar; ``None`` = none.
+        stops_from: ``"fill"`` or ``"signal_close"`` (DESIGN §4).
+        timeframe: the bars' timeframe, recorded in ``result.settings`` only.
+        regime: regime settings for the trades' ``regime`` label.
+        conversion: optional per-bar value of one unit of quote currency in account currency.
+
+    Returns:
+        ``BacktestResult`` with ``trades``, ``equity``, ``metrics`` and ``params``.
+    """
+    session = BacktestSession(
+        as_bars(bars, symbol),
+        broker=broker,
+        capital=capital,
+        scenarios=scenarios,
+        max_hold_bars=max_hold_bars,
+        stops_from=stops_from,
+        regime=regime,
+        conversion=conversion,
+    )
+    result = session.run(strategy, params)
+    if timeframe is not None:
+        result.settings["timeframe"] = timeframe
+    return result

@@ -1,0 +1,69 @@
+"""Per-bar cost arrays: the cost in pips of one fill on each bar, for each cost scenario.
+
+A fill's cost depends only on the bar it happens on (spread, and slippage scaled by that bar's true
+range over the previous bar's ATR14), never on the strategy, so a session computes one
+``cost_pips[n_scenarios, n_bars]`` array up front and the kernel reads entry and exit costs from it.
+
+Per side, for a fill on bar ``b`` (DESIGN §4)::
+
+    ratio    = TR[b] / ATR14[b - 1]            (1.0 where ATR14[b - 1] is not defined, see below)
+    core     = base_pips + atr_k * ratio       (times spike_mult when the scenario has spikes and
+                                                ratio > spike_tr_atr)
+    slippage = core * slippage_mult + slippage_add_pips
+    cost     = spread_pips * spread_mult / 2 + slippage
+
+Where ``ATR14[b - 1]`` does not exist (bar 0, the first 14 bars while ATR14 warms up) or is not
+positive (a run of flat bars), the ratio is taken as 1.0: the fill pays the "typical bar" slippage
+instead of an undefined or infinite one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from tradescan.engine.broker import ScenarioCosts, SlippageModel
+
+
+def tr_atr_ratio(true_range: np.ndarray, atr14: np.ndarray) -> np.ndarray:
+    """Return ``TR[b] / ATR14[b-1]`` per bar, 1.0 where the previous ATR is undefined or not positive."""
+    ratio = np.ones(len(true_range), dtype=np.float64)
+    if len(true_range) < 2:
+        return ratio
+    previous_atr = np.asarray(atr14[:-1], dtype=np.float64)
+    current_tr = np.asarray(true_range[1:], dtype=np.float64)
+    defined = np.isfinite(previous_atr) & (previous_atr > 0) & np.isfinite(current_tr)
+    ratio[1:][defined] = current_tr[defined] / previous_atr[defined]
+    return ratio
+
+
+def slippage_pips(ratio: np.ndarray, slippage: SlippageModel, scenario: ScenarioCosts) -> np.ndarray:
+    """Return the slippage in pips per bar for one scenario (spike multiplier applied first)."""
+    core_pips = slippage.base_pips + slippage.atr_k * ratio
+    if scenario.spikes:
+        core_pips = np.where(ratio > slippage.spike_tr_atr, core_pips * slippage.spike_mult, core_pips)
+    return core_pips * scenario.slippage_mult + scenario.slippage_add_pips
+
+
+def cost_pips_per_bar(
+    true_range: np.ndarray,
+    atr14: np.ndarray,
+    spread_pips: float,
+    slippage: SlippageModel,
+    scenarios: Sequence[ScenarioCosts],
+) -> np.ndarray:
+    """Return ``cost_pips[n_scenarios, n_bars]``: the cost of one fill (one side) on each bar.
+
+    Args:
+        true_range: TR per bar (price units); NaN on bar 0 is fine.
+        atr14: Wilder ATR(14) per bar (price units), NaN during its warm-up.
+        spread_pips: the symbol's spread from the broker profile.
+        slippage: the profile's slippage model.
+        scenarios: the cost scenarios, in the order of the output rows.
+    """
+    ratio = tr_atr_ratio(true_range, atr14)
+    costs = np.empty((len(scenarios), len(ratio)), dtype=np.float64)
+    for row, scenario in enumerate(scenarios):
+        costs[row] = spread_pips * scenario.spread_mult / 2.0 + slippage_pips(ratio, slippage, scenario)
+    return costs
