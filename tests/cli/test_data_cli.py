@@ -1,0 +1,209 @@
+"""``tradescan data ...`` through ``tradescan.cli.main``: exit codes, output, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tradescan.cli import main
+from tradescan.data import dataset_hash, load
+
+HEADER = "time,open,high,low,close,volume"
+ROWS = [
+    "2024-01-02 00:00:00,1.1041,1.1045,1.1032,1.104,120",
+    "2024-01-02 01:00:00,1.104,1.1052,1.1038,1.105,95",
+    "2024-01-02 02:00:00,1.105,1.1012,1.1002,1.102,80",  # line 4: high below the body
+    "2024-01-02 03:00:00,1.1055,1.1058,1.1041,1.1042,70",
+]
+
+
+@pytest.fixture
+def csv_file(tmp_path: Path) -> Path:
+    path = tmp_path / "eurusd.csv"
+    path.write_text("\n".join([HEADER, *ROWS]) + "\n")
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(err: str, text: str) -> None:
+    assert err.startswith("tradescan: error: ")
+    assert err.count("\n") == 1
+    assert text in err
+    assert "Traceback" not in err
+
+
+def test_import_refuses_an_invalid_file_with_one_line(capsys, csv_file, data_dir):
+    code, out, err = run(capsys, "data", "import", str(csv_file), "--symbol", "EURUSD", "--timeframe", "H1",
+                         "--data-dir", str(data_dir))  # fmt: skip
+    assert code == 2
+    assert out == ""
+    assert_one_line_error(
+        err, "eurusd.csv line 4: high 1.1012 < max(open, close) 1.105 (rule: high >= max(open, close))"
+    )
+    assert not data_dir.exists()
+
+
+def test_import_drop_invalid_prints_the_dropped_lines(capsys, csv_file, data_dir):
+    code, out, err = run(capsys, "data", "import", str(csv_file), "--symbol", "EURUSD", "--timeframe", "H1",
+                         "--drop-invalid", "--data-dir", str(data_dir))  # fmt: skip
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith(f"imported {csv_file} (csv): EURUSD H1: 3 bars, 2024-01-02 00:00 .. 2024-01-02 03:00")
+    assert lines[1:] == [
+        "dropped 1 invalid line(s) of 4:",
+        "  line 4: high 1.1012 < max(open, close) 1.105 (rule: high >= max(open, close))",
+    ]
+    assert len(load("EURUSD", "H1", data_dir=data_dir)) == 3
+
+
+def test_import_json_report(capsys, csv_file, data_dir):
+    code, out, _ = run(capsys, "data", "import", str(csv_file), "--symbol", "EURUSD", "--timeframe", "H1",
+                       "--format", "csv", "--drop-invalid", "--json", "--data-dir", str(data_dir))  # fmt: skip
+    report = json.loads(out)
+    assert code == 0
+    assert report["rows"] == 3
+    assert report["format"] == "csv"
+    assert report["sha256"] == dataset_hash("EURUSD", "H1", data_dir)
+    assert report["dropped"] == [
+        {"line": 4, "reason": "high 1.1012 < max(open, close) 1.105 (rule: high >= max(open, close))"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--symbol", "../x", "--timeframe", "H1"], "invalid symbol '../x'"),
+        (["--symbol", "EURUSD", "--timeframe", "H2"], "unknown timeframe 'H2'"),
+        (["--symbol", "EURUSD", "--timeframe", "H1", "--format", "xls"], "unknown format 'xls'"),
+    ],
+)
+def test_import_bad_arguments(capsys, csv_file, data_dir, argv, message):
+    code, _, err = run(capsys, "data", "import", str(csv_file), *argv, "--data-dir", str(data_dir))
+    assert code == 2
+    assert_one_line_error(err, message)
+
+
+def test_import_missing_file(capsys, tmp_path, data_dir):
+    code, _, err = run(capsys, "data", "import", str(tmp_path / "nope.csv"), "--symbol", "EURUSD", "--timeframe", "H1",
+                       "--data-dir", str(data_dir))  # fmt: skip
+    assert code == 2
+    assert_one_line_error(err, "nope.csv: file not found")
+
+
+def test_synth_list_show_resample(capsys, data_dir):
+    code, out, err = run(capsys, "data", "synth", "--symbols", "EURUSD,BTCUSDT", "--timeframe", "H1", "--bars", "100",
+                         "--seed", "7", "--data-dir", str(data_dir))  # fmt: skip
+    assert (code, err) == (0, "")
+    assert [line.split(":")[0] for line in out.splitlines()] == ["synthesised EURUSD H1", "synthesised BTCUSDT H1"]
+
+    code, out, _ = run(capsys, "data", "resample", "--symbol", "BTCUSDT", "--from", "H1", "--to", "H4",
+                       "--data-dir", str(data_dir))  # fmt: skip
+    assert code == 0
+    assert out.startswith("resampled 100 H1 bars into BTCUSDT H4: 25 bars, 2020-01-01 00:00 .. 2020-01-05 00:00")
+
+    code, out, _ = run(capsys, "data", "list", "--data-dir", str(data_dir))
+    assert code == 0
+    header, *rows = out.splitlines()
+    assert header.split() == ["symbol", "timeframe", "rows", "start", "end", "sha256"]
+    assert [row.split()[:3] for row in rows] == [
+        ["BTCUSDT", "H1", "100"],
+        ["BTCUSDT", "H4", "25"],
+        ["EURUSD", "H1", "100"],
+    ]
+    assert len({len(row) for row in [header, *rows]}) == 1  # aligned columns
+
+    code, out, _ = run(capsys, "data", "show", "BTCUSDT", "H4", "--head", "2", "--data-dir", str(data_dir))
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0] == "BTCUSDT H4: 25 bars, 2020-01-01 00:00 .. 2020-01-05 00:00"
+    assert lines[1] == f"sha256 {dataset_hash('BTCUSDT', 'H4', data_dir)}"
+    assert lines[2].split() == ["time", "open", "high", "low", "close", "volume"]
+    assert [line.split()[:2] for line in lines[3:]] == [["2020-01-01", "00:00"], ["2020-01-01", "04:00"]]
+
+
+def test_list_and_show_json(capsys, data_dir):
+    main(["data", "synth", "--symbols", "XAUUSD", "--timeframe", "D1", "--bars", "5", "--seed", "1",
+          "--data-dir", str(data_dir)])  # fmt: skip
+    capsys.readouterr()
+    code, out, _ = run(capsys, "data", "list", "--json", "--data-dir", str(data_dir))
+    listing = json.loads(out)
+    assert code == 0
+    assert listing == [
+        {
+            "symbol": "XAUUSD",
+            "timeframe": "D1",
+            "rows": 5,
+            "start": "2020-01-01T00:00:00+00:00",
+            "end": "2020-01-07T00:00:00+00:00",
+            "sha256": dataset_hash("XAUUSD", "D1", data_dir),
+        }
+    ]
+    code, out, _ = run(capsys, "data", "show", "XAUUSD", "D1", "--head", "1", "--json", "--data-dir", str(data_dir))
+    shown = json.loads(out)
+    bars = load("XAUUSD", "D1", data_dir=data_dir)
+    assert shown["rows"] == 5
+    assert shown["head"] == [
+        {
+            "time": "2020-01-01T00:00:00+00:00",
+            **{name: float(bars[name].iloc[0]) for name in ("open", "high", "low", "close", "volume")},
+        }
+    ]
+
+
+def test_data_dir_from_environment(capsys, data_dir, monkeypatch):
+    monkeypatch.setenv("TRADESCAN_DATA_DIR", str(data_dir))
+    code, _, _ = run(
+        capsys, "data", "synth", "--symbols", "EURUSD", "--timeframe", "M15", "--bars", "10", "--seed", "1"
+    )
+    assert code == 0
+    assert (data_dir / "EURUSD" / "M15.parquet").is_file()
+
+
+def test_list_of_an_empty_folder(capsys, data_dir):
+    code, out, _ = run(capsys, "data", "list", "--data-dir", str(data_dir))
+    assert code == 0
+    assert out.startswith(f"no datasets in {data_dir}")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["synth", "--symbols", "NOPE", "--timeframe", "H1", "--bars", "5", "--seed", "1"], "unknown symbol 'NOPE'"),
+        (["synth", "--symbols", "EURUSD", "--timeframe", "H1", "--bars", "many", "--seed", "1"],
+         "--bars must be a whole number, got 'many'"),
+        (["synth", "--symbols", "EURUSD", "--timeframe", "H1", "--bars", "0", "--seed", "1"], "--bars must be >= 1"),
+        (["synth", "--symbols", ",", "--timeframe", "H1", "--bars", "5", "--seed", "1"],
+         "--symbols needs at least one"),
+        (["show", "GBPUSD", "H1"], "no data for GBPUSD H1 in"),
+        (["show", "EURUSD", "H1", "--head", "-1"], "--head must be >= 0"),
+        (["resample", "--symbol", "EURUSD", "--from", "H1", "--to", "M5"], "cannot resample H1 to M5"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line(capsys, data_dir, argv, message):
+    main(["data", "synth", "--symbols", "EURUSD", "--timeframe", "H1", "--bars", "5", "--seed", "1",
+          "--data-dir", str(data_dir)])  # fmt: skip
+    capsys.readouterr()
+    code, out, err = run(capsys, "data", *argv, "--data-dir", str(data_dir))
+    assert code == 2
+    assert out == ""
+    assert_one_line_error(err, message)
+
+
+@pytest.mark.parametrize("command", [[], ["import"], ["synth"], ["list"], ["show"], ["resample"]])
+def test_help_everywhere(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["data", *command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: tradescan data" in capsys.readouterr().out
