@@ -37,8 +37,7 @@ def did_you_mean(name: str, known: Iterable[str], *, what: str) -> str:
     if not close:
         upper = name.upper()
         close = [k for k in known_sorted if upper in k.upper() or k.upper() in upper][:3]
-    message = f"unknown {what} {name!r}"
-    if close:
-        message += f"; did you mean {', '.join(repr(c) for c in close)}?"
     shown = ", ".join(known_sorted[:40]) + (" ..." if len(known_sorted) > 40 else "")
-    return message + f" Known: {shown}"
+    if close:
+        return f"unknown {what} {name!r}; did you mean {', '.join(repr(c) for c in close)}? Known: {shown}"
+    return f"unknown {what} {name!r}. Known: {shown}"

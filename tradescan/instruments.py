@@ -81,7 +81,7 @@ def _build(path_label: str, raw: dict[str, dict[str, object]]) -> dict[str, Inst
     for symbol, fields in raw.items():
         validate_symbol(str(symbol))
         try:
-            instruments[str(symbol)] = Instrument(symbol=str(symbol), **fields)  # type: ignore[arg-type]
+            instruments[str(symbol)] = Instrument.model_validate({**fields, "symbol": str(symbol)})
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from tradescan.errors import TradeScanError
 
@@ -26,9 +27,16 @@ EXIT_USAGE = 2
 EXIT_FAILED_CHECK = 1
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other CLI error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser with every available subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = _OneLineErrorParser(
         prog="tradescan",
         description="Trade_Scan: a read-only research grid for trading strategies.",
     )
