@@ -91,6 +91,25 @@ def test_interior_nan_poisons_talib_indicators_only() -> None:
     assert np.isnan(z_values[50:60]).all() and np.isfinite(z_values[60:]).all()
 
 
+def test_interior_nan_in_high_low_close_poisons_atr_and_adx_like_talib() -> None:
+    _, high, low, close = _random_bars(300, seed=8)
+    high[3], low[120], close[200] = np.nan, np.nan, np.nan
+    for period in (5, 14):
+        _assert_same(ind.atr(high, low, close, period), talib.ATR(high, low, close, period))
+        _assert_same(ind.adx(high, low, close, period), talib.ADX(high, low, close, period))
+    _assert_same(ind.true_range(high, low, close), talib.TRANGE(high, low, close))
+
+
+def test_writable_and_read_only_inputs_share_one_compiled_version() -> None:
+    _, _, _, close = _random_bars(200, seed=9)
+    read_only = close.copy()
+    read_only.flags.writeable = False
+    np.testing.assert_array_equal(ind.ema(close, 10), ind.ema(read_only, 10))
+    np.testing.assert_array_equal(ind.ema(close.tolist(), 10), ind.ema(read_only, 10))
+    assert len(ind.ema_nb.signatures) == 1
+    assert close.flags.writeable  # the caller's array is left as it was
+
+
 def _two_pass_zscore(values: np.ndarray, window: int, ddof: int) -> np.ndarray:
     out = np.full(len(values), np.nan)
     for t in range(window - 1, len(values)):

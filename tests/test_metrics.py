@@ -153,3 +153,86 @@ def test_json_safe_metrics() -> None:
     safe = json_safe_metrics({"profit_factor": math.inf, "x": -math.inf, "y": math.nan, "sharpe": 1.5})
     assert safe == {"profit_factor": "inf", "x": "-inf", "y": "nan", "sharpe": 1.5}
     json.dumps(safe, allow_nan=False)
+
+
+# ---- the compiled passes against a straightforward NumPy reference ---------------------------------
+
+
+def _reference_metrics(
+    trades: np.ndarray, equity: np.ndarray, day_end_idx: np.ndarray, initial_capital: float, days_per_year: int,
+    n_bars: int,
+) -> dict[str, float]:
+    """Every metric of DESIGN §6 the obvious way: one NumPy expression (or loop) per metric."""
+    net_pips, pnl, held = trades["net_pips"], trades["pnl"], trades["bars_held"]
+    r_values = trades["r_multiple"][np.isfinite(trades["r_multiple"])]
+    n_trades = len(trades)
+
+    def longest_run(mask: np.ndarray) -> float:
+        best = run = 0
+        for flag in mask:
+            run = run + 1 if flag else 0
+            best = max(best, run)
+        return float(best)
+
+    gains, losses = float(np.sum(pnl[pnl > 0])), -float(np.sum(pnl[pnl < 0]))
+    # Position 0 is the initial capital, position k is bar k-1; the peak is the last position at it.
+    positions = np.concatenate(([initial_capital], equity))
+    running_peak = np.maximum.accumulate(positions)
+    drawdowns = (running_peak[1:] - equity) / running_peak[1:]
+    worst_at = int(np.argmax(drawdowns))
+    peak_at = int(np.flatnonzero(positions[: worst_at + 1] == running_peak[worst_at + 1])[-1])
+    recovered = np.flatnonzero(equity[worst_at:] >= running_peak[worst_at + 1])
+    end = worst_at + int(recovered[0]) + 1 if len(recovered) else len(equity)
+    daily = equity[day_end_idx]
+    returns = daily / np.concatenate(([initial_capital], daily[:-1])) - 1.0
+    downside = math.sqrt(float(np.mean(np.minimum(returns, 0.0) ** 2)))
+    years = len(day_end_idx) / days_per_year
+    return {
+        "trades": float(n_trades),
+        "win_rate": float(np.mean(net_pips > 0)),
+        "expectancy_pips": float(np.mean(net_pips)),
+        "expectancy_r": float(np.mean(r_values)) if len(r_values) else math.nan,
+        "profit_factor": gains / losses if losses > 0 else (math.inf if gains > 0 else 0.0),
+        "net_pips": float(np.sum(net_pips)),
+        "net_pnl": float(np.sum(pnl)),
+        "cvar95_pips": float(np.mean(np.sort(net_pips)[: math.ceil(n_trades / 20)])),
+        "max_win_streak": longest_run(net_pips > 0),
+        "max_loss_streak": longest_run(net_pips < 0),
+        "avg_bars_held": float(np.mean(held)),
+        "total_return": equity[-1] / initial_capital - 1.0,
+        "cagr": (equity[-1] / initial_capital) ** (1.0 / years) - 1.0,
+        "max_drawdown_pct": float(drawdowns[worst_at]) * 100.0 if drawdowns[worst_at] > 0 else 0.0,
+        "max_drawdown_bars": float(end - peak_at) if drawdowns[worst_at] > 0 else 0.0,
+        "sharpe": float(np.mean(returns) / np.std(returns, ddof=1)) * math.sqrt(days_per_year),
+        "sortino": (float(np.mean(returns)) / downside if downside > 0 else math.inf) * math.sqrt(days_per_year),
+        "exposure": float(np.sum(held)) / n_bars,
+    }
+
+
+def _random_scenario(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n_trades, n_bars = int(rng.integers(1, 4000)), int(rng.integers(50, 20_000))
+    trades = np.zeros(n_trades, dtype=TRADE_DTYPE)
+    trades["net_pips"] = np.round(rng.normal(0.3, 12.0, n_trades), int(rng.integers(0, 3)))  # ties, break-evens
+    trades["pnl"] = trades["net_pips"] * rng.uniform(0.5, 2.0, n_trades)
+    r_multiple = trades["pnl"] / 25.0
+    r_multiple[rng.random(n_trades) < 0.1] = np.nan
+    trades["r_multiple"] = r_multiple
+    trades["bars_held"] = rng.integers(1, 97, n_trades)
+    # Flat stretches (no position open) make equal peaks, whose last one starts the drawdown.
+    steps = rng.normal(0.0001, 0.003, n_bars) * (rng.random(n_bars) < 0.6)
+    equity = 10_000.0 * np.exp(np.cumsum(steps))
+    day_end_idx = np.unique(np.append(np.sort(rng.choice(n_bars - 1, size=n_bars // 40, replace=False)), n_bars - 1))
+    return trades, equity, day_end_idx.astype(np.int64)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_compiled_metrics_equal_the_numpy_reference(seed: int) -> None:
+    trades, equity, day_end_idx = _random_scenario(seed)
+    actual = compute_metrics(trades, equity, day_end_idx, 10_000.0, 252, len(equity))
+    expected = _reference_metrics(trades, equity, day_end_idx, 10_000.0, 252, len(equity))
+    assert list(actual) == list(METRIC_NAMES)
+    for name in METRIC_NAMES:
+        assert actual[name] == pytest.approx(expected[name], rel=1e-12, nan_ok=True), name
+    for name in ("trades", "win_rate", "max_win_streak", "max_loss_streak", "max_drawdown_bars", "exposure"):
+        assert actual[name] == expected[name], name  # counts: exactly

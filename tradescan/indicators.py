@@ -21,7 +21,6 @@ the bundled strategies are ``("ema", period)`` for the EMA of the close, ``("atr
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from numba import njit
@@ -48,6 +47,11 @@ def _as_float_array(values: ArrayLike, label: str) -> np.ndarray:
     array = np.ascontiguousarray(values, dtype=np.float64)
     if array.ndim != 1:
         raise ValueError(f"{label} must be one-dimensional, got shape {array.shape}")
+    if array.flags.writeable:
+        # Numba compiles one version per array type and read-only is a type of its own; the bars'
+        # arrays are read-only, so a read-only view of every input keeps one version per kernel.
+        array = array.view()
+        array.flags.writeable = False
     return array
 
 
@@ -57,35 +61,58 @@ def _check_period(period: int, label: str = "period", minimum: int = 1) -> int:
     return int(period)
 
 
-def _first_valid(*arrays: np.ndarray) -> int:
-    """Return the first index where every array is a number (``len`` when there is none)."""
-    valid = np.ones(len(arrays[0]), dtype=bool)
-    for array in arrays:
-        valid &= ~np.isnan(array)
-    hits = np.flatnonzero(valid)
-    return int(hits[0]) if len(hits) else len(valid)
-
-
 def _same_length(**arrays: np.ndarray) -> None:
     lengths = {name: len(array) for name, array in arrays.items()}
     if len(set(lengths.values())) > 1:
         raise ValueError(f"inputs must have the same length, got {lengths}")
 
 
-# --- compiled kernels (NumPy in, NumPy out; inputs start at their first valid bar) -------------------
+# --- compiled kernels (NumPy in, NumPy out) ---------------------------------------------------------
+#
+# The TA-Lib kernels find the first bar where every input is a number themselves (a scan over the
+# NaN lead only), write NaN up to their first value and run TA-Lib's recurrence from there: one pass,
+# no copies. ``np.empty`` rather than ``np.full`` because every element is written exactly once.
+
+
+@njit(cache=True)
+def _first_valid(values: np.ndarray) -> int:
+    """Return the first index where ``values`` is a number (``len`` when there is none)."""
+    for i in range(len(values)):
+        if not np.isnan(values[i]):
+            return i
+    return len(values)
+
+
+@njit(cache=True)
+def _first_valid_bar(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> int:
+    """Return the first index where high, low and close are all numbers (``len`` when none)."""
+    for i in range(len(close)):
+        if not (np.isnan(high[i]) or np.isnan(low[i]) or np.isnan(close[i])):
+            return i
+    return len(close)
+
+
+@njit(cache=True)
+def _nan_until(n_bars: int, first_value_at: int) -> np.ndarray:
+    """Return an uninitialised float array of ``n_bars`` with NaN before ``first_value_at``."""
+    out = np.empty(n_bars)
+    out[: min(first_value_at, n_bars)] = np.nan
+    return out
 
 
 @njit(cache=True)
 def sma_nb(values: np.ndarray, period: int) -> np.ndarray:
-    """Simple moving average with TA-Lib's running sum; first value at ``period - 1``."""
+    """Simple moving average with TA-Lib's running sum; first value ``period - 1`` bars after the NaN lead."""
     n_bars = len(values)
-    out = np.full(n_bars, np.nan)
-    if n_bars < period:
+    start = _first_valid(values)
+    first_out = start + period - 1
+    out = _nan_until(n_bars, first_out)
+    if first_out >= n_bars:
         return out
     period_total = 0.0
-    for i in range(period - 1):
+    for i in range(start, first_out):
         period_total += values[i]
-    for i in range(period - 1, n_bars):
+    for i in range(first_out, n_bars):
         period_total += values[i]
         window_total = period_total
         period_total -= values[i - period + 1]
@@ -97,16 +124,18 @@ def sma_nb(values: np.ndarray, period: int) -> np.ndarray:
 def ema_nb(values: np.ndarray, period: int) -> np.ndarray:
     """EMA seeded with the SMA of the first ``period`` values (TA-Lib's default); k = 2/(period+1)."""
     n_bars = len(values)
-    out = np.full(n_bars, np.nan)
-    if n_bars < period:
+    start = _first_valid(values)
+    first_out = start + period - 1
+    out = _nan_until(n_bars, first_out)
+    if first_out >= n_bars:
         return out
     total = 0.0
-    for i in range(period):
+    for i in range(start, first_out + 1):
         total += values[i]
     previous = total / period
-    out[period - 1] = previous
+    out[first_out] = previous
     k = 2.0 / (period + 1)
-    for i in range(period, n_bars):
+    for i in range(first_out + 1, n_bars):
         previous = (values[i] - previous) * k + previous
         out[i] = previous
     return out
@@ -128,8 +157,9 @@ def _bar_true_range(high: float, low: float, previous_close: float) -> float:
 def true_range_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.ndarray:
     """max(high - low, |high - previous close|, |low - previous close|); NaN on the first bar."""
     n_bars = len(close)
-    out = np.full(n_bars, np.nan)
-    for i in range(1, n_bars):
+    start = _first_valid_bar(high, low, close)
+    out = _nan_until(n_bars, start + 1)
+    for i in range(start + 1, n_bars):
         out[i] = _bar_true_range(high[i], low[i], close[i - 1])
     return out
 
@@ -138,17 +168,18 @@ def true_range_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray) -> np.nd
 def atr_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
     """Wilder's ATR: the mean of TR[1..period] at bar ``period``, then (ATR·(n-1) + TR) / n."""
     n_bars = len(close)
-    out = np.full(n_bars, np.nan)
-    if n_bars <= period:
+    start = _first_valid_bar(high, low, close)
+    first_out = start + period
+    out = _nan_until(n_bars, first_out)
+    if first_out >= n_bars:
         return out
-    ranges = true_range_nb(high, low, close)
     total = 0.0
-    for i in range(1, period + 1):
-        total += ranges[i]
+    for i in range(start + 1, first_out + 1):
+        total += _bar_true_range(high[i], low[i], close[i - 1])
     previous = total / period
-    out[period] = previous
-    for i in range(period + 1, n_bars):
-        previous = (previous * (period - 1) + ranges[i]) / period
+    out[first_out] = previous
+    for i in range(first_out + 1, n_bars):
+        previous = (previous * (period - 1) + _bar_true_range(high[i], low[i], close[i - 1])) / period
         out[i] = previous
     return out
 
@@ -159,48 +190,65 @@ def _is_zero(value: float) -> bool:
 
 
 @njit(cache=True)
+def _directional_index(plus_dm: float, minus_dm: float, range_sum: float) -> float:
+    """Return TA-Lib's DX from the smoothed +DM, -DM and range; NaN where TA-Lib skips the bar."""
+    if _is_zero(range_sum):
+        return np.nan
+    minus_di = 100.0 * (minus_dm / range_sum)
+    plus_di = 100.0 * (plus_dm / range_sum)
+    di_sum = minus_di + plus_di
+    if _is_zero(di_sum):
+        return np.nan
+    return 100.0 * (abs(minus_di - plus_di) / di_sum)
+
+
+@njit(cache=True)
 def adx_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) -> np.ndarray:
-    """Wilder's ADX as TA-Lib computes it; first value at bar ``2·period - 1``."""
+    """Wilder's ADX as TA-Lib computes it; first value ``2·period - 1`` bars after the NaN lead.
+
+    The first loop sums the first ``period - 1`` moves and ranges; the second smooths them, sums
+    ``period`` DX values for the seed and then smooths the ADX.
+    """
     n_bars = len(close)
-    out = np.full(n_bars, np.nan)
-    lookback = 2 * period - 1
-    if n_bars <= lookback:
+    start = _first_valid_bar(high, low, close)
+    first_out = start + 2 * period - 1
+    out = _nan_until(n_bars, first_out)
+    if first_out >= n_bars:
         return out
-    previous_high, previous_low, previous_close = high[0], low[0], close[0]
+    previous_high, previous_low, previous_close = high[start], low[start], close[start]
     plus_dm = 0.0
     minus_dm = 0.0
     range_sum = 0.0
+    for today in range(start + 1, start + period):
+        up_move = high[today] - previous_high
+        down_move = previous_low - low[today]
+        previous_high, previous_low = high[today], low[today]
+        range_sum += _bar_true_range(previous_high, previous_low, previous_close)
+        previous_close = close[today]
+        if down_move > 0 and up_move < down_move:
+            minus_dm += down_move
+        elif up_move > 0 and up_move > down_move:
+            plus_dm += up_move
     sum_dx = 0.0
     adx_value = 0.0
-    for today in range(1, n_bars):
+    for today in range(start + period, n_bars):
         up_move = high[today] - previous_high
         down_move = previous_low - low[today]
         previous_high, previous_low = high[today], low[today]
         bar_range = _bar_true_range(previous_high, previous_low, previous_close)
         previous_close = close[today]
-        if today >= period:  # from here on the sums decay (Wilder smoothing)
-            minus_dm -= minus_dm / period
-            plus_dm -= plus_dm / period
-        if down_move > 0 and up_move < down_move:
-            minus_dm += down_move
-        elif up_move > 0 and up_move > down_move:
-            plus_dm += up_move
-        if today < period:
-            range_sum += bar_range
-            continue
+        minus_dm -= minus_dm / period  # Wilder smoothing of the sums
+        plus_dm -= plus_dm / period
+        # Adding 0.0 leaves a sum >= 0 unchanged, and selects beat the coin-flip branches here.
+        minus_dm += down_move if (down_move > 0 and up_move < down_move) else 0.0
+        plus_dm += up_move if (up_move > 0 and up_move > down_move) else 0.0
         range_sum = range_sum - (range_sum / period) + bar_range
-        dx = np.nan
-        if not _is_zero(range_sum):
-            minus_di = 100.0 * (minus_dm / range_sum)
-            plus_di = 100.0 * (plus_dm / range_sum)
-            di_sum = minus_di + plus_di
-            if not _is_zero(di_sum):
-                dx = 100.0 * (abs(minus_di - plus_di) / di_sum)
-        if today < lookback:
+        dx = _directional_index(plus_dm, minus_dm, range_sum)
+        if today < first_out:
             if not np.isnan(dx):
                 sum_dx += dx
             continue
-        if today == lookback:
+        if today == first_out:
             if not np.isnan(dx):
                 sum_dx += dx
             adx_value = sum_dx / period
@@ -276,8 +324,11 @@ def rolling_zscore_nb(values: np.ndarray, window: int, ddof: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def rolling_max_nb(values: np.ndarray, window: int) -> np.ndarray:
-    """Highest value of the last ``window`` values (current included), with a monotonic queue."""
+def _rolling_extreme_nb(values: np.ndarray, window: int, highest: bool) -> np.ndarray:
+    """Highest (or lowest) of the last ``window`` values, with a monotonic queue.
+
+    NaN while the window is incomplete or holds a NaN.
+    """
     n_bars = len(values)
     out = np.full(n_bars, np.nan)
     queue = np.empty(n_bars, dtype=np.int64)
@@ -289,7 +340,9 @@ def rolling_max_nb(values: np.ndarray, window: int) -> np.ndarray:
         if np.isnan(value):
             last_nan = i
         else:
-            while tail > head and values[queue[tail - 1]] <= value:
+            while tail > head and (
+                values[queue[tail - 1]] <= value if highest else values[queue[tail - 1]] >= value
+            ):
                 tail -= 1
             queue[tail] = i
             tail += 1
@@ -300,21 +353,25 @@ def rolling_max_nb(values: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def rolling_max_nb(values: np.ndarray, window: int) -> np.ndarray:
+    """Highest of the last ``window`` values (current included); NaN if the window holds a NaN."""
+    return _rolling_extreme_nb(values, window, True)
+
+
+@njit(cache=True)
+def rolling_min_nb(values: np.ndarray, window: int) -> np.ndarray:
+    """Lowest of the last ``window`` values (current included); NaN if the window holds a NaN."""
+    return _rolling_extreme_nb(values, window, False)
+
+
 # --- public functions ------------------------------------------------------------------------------
-
-
-def _from_first_valid(kernel: Any, arrays: tuple[np.ndarray, ...], *args: int) -> np.ndarray:
-    start = _first_valid(*arrays)
-    out = np.full(len(arrays[0]), np.nan)
-    if start < len(out):
-        out[start:] = kernel(*(array[start:] for array in arrays), *args)
-    return out
 
 
 def sma(values: ArrayLike, period: int) -> np.ndarray:
     """Return the simple moving average of ``values`` over ``period`` bars (equals TA-Lib ``SMA``)."""
     array = _as_float_array(values, "values")
-    return _from_first_valid(sma_nb, (array,), _check_period(period))
+    return sma_nb(array, _check_period(period))
 
 
 def ema(values: ArrayLike, period: int) -> np.ndarray:
@@ -323,25 +380,25 @@ def ema(values: ArrayLike, period: int) -> np.ndarray:
     The first value is at bar ``period - 1`` (counted from the first non-NaN input).
     """
     array = _as_float_array(values, "values")
-    return _from_first_valid(ema_nb, (array,), _check_period(period))
+    return ema_nb(array, _check_period(period))
 
 
 def true_range(high: ArrayLike, low: ArrayLike, close: ArrayLike) -> np.ndarray:
     """Return the true range per bar (equals TA-Lib ``TRANGE``); NaN on the first bar."""
     arrays = _ohlc(high, low, close)
-    return _from_first_valid(true_range_nb, arrays)
+    return true_range_nb(*arrays)
 
 
 def atr(high: ArrayLike, low: ArrayLike, close: ArrayLike, period: int) -> np.ndarray:
     """Return Wilder's average true range (equals TA-Lib ``ATR``); first value at bar ``period``."""
     arrays = _ohlc(high, low, close)
-    return _from_first_valid(atr_nb, arrays, _check_period(period))
+    return atr_nb(*arrays, _check_period(period))
 
 
 def adx(high: ArrayLike, low: ArrayLike, close: ArrayLike, period: int) -> np.ndarray:
     """Return Wilder's average directional index (equals TA-Lib ``ADX``); first value at ``2·period - 1``."""
     arrays = _ohlc(high, low, close)
-    return _from_first_valid(adx_nb, arrays, _check_period(period))
+    return adx_nb(*arrays, _check_period(period))
 
 
 def rolling_zscore(values: ArrayLike, window: int, ddof: int = 0) -> np.ndarray:
@@ -366,7 +423,7 @@ def rolling_max(values: ArrayLike, window: int) -> np.ndarray:
 def rolling_min(values: ArrayLike, window: int) -> np.ndarray:
     """Return the lowest of the last ``window`` values, current bar included."""
     array = _as_float_array(values, "values")
-    return -rolling_max_nb(-array, _check_period(window, "window"))
+    return rolling_min_nb(array, _check_period(window, "window"))
 
 
 def shift(values: ArrayLike, periods: int = 1) -> np.ndarray:
