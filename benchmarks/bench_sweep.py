@@ -1,0 +1,302 @@
+"""Sweep benchmark: one symbol, 100k bars, S1 (not part of the test run).
+
+Prints, best of ``--repeat`` runs (the machine is shared, figures are noisy):
+
+* stage-1 trials/s with the random sampler and with TPE (the driver's stage-1 time, Ray startup excluded);
+* the compute limit: workers x the in-process single-core backtest rate (same space, scenario B);
+* Optuna's own in-memory ask/tell rate for the same space and trial count;
+* the actors' extra private memory against the bar data's size;
+* seconds from the start (Ray not yet running) to the first trial result.
+
+Targets: random >= 80 % of the compute limit; TPE >= 90 % of Optuna's own rate; each extra actor adds
+< 10 % of the bar data in memory; first result <= 10 s after start.
+
+Run: ``python benchmarks/bench_sweep.py [--bars 100000] [--workers 2] [--repeat 3]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import yaml
+
+SYMBOL = "EURUSD"
+TIMEFRAME = "H1"
+STRATEGY = "S1_TREND_EMA_ATR_ADX"
+SPACE_FILE = Path(__file__).resolve().parent.parent / "search_spaces" / "s1_trend_ema_atr_adx.yaml"
+SECOND_SYMBOL = "GBPUSD"
+MB = 1024 * 1024
+
+
+class FirstResultClock:
+    """A progress display that only notes when the first batch of trials came back."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.first_result_s: float | None = None
+
+    def __enter__(self) -> FirstResultClock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def start_symbol(self, symbol: str, total: int, done: int) -> None:
+        return None
+
+    def advance(self, symbol: str, n_trials: int, best_value: float | None) -> None:
+        if self.first_result_s is None:
+            self.first_result_s = time.perf_counter() - self.started
+
+    def note(self, symbol: str, text: str) -> None:
+        return None
+
+
+def write_data(folder: Path, n_bars: int) -> None:
+    from tradescan import data
+
+    data.write_dataset(data.synthesize(SYMBOL, TIMEFRAME, n_bars, seed=1), SYMBOL, TIMEFRAME, data_dir=folder)
+
+
+def write_directive(folder: Path, sampler: str, trials: int, batch_size: int, tag: str) -> Path:
+    body = {"name": f"BENCH_{tag}", "strategy": STRATEGY, "symbols": [SYMBOL], "timeframe": TIMEFRAME,
+            "search": {"space": str(SPACE_FILE), "sampler": sampler, "trials": trials, "seed": 1},
+            "stage1": {"min_trades": 100}, "stage2": {"top_k": 1}, "batch_size": batch_size}
+    path = folder / f"{tag}.yaml"
+    path.write_text(yaml.safe_dump(body), encoding="utf-8")
+    return path
+
+
+def sweep_rate(directive: Path, data_dir: Path, workers: int, results: Path) -> tuple[float, float | None]:
+    """Run a sweep; return (stage-1 trials/s, seconds from start to the first result)."""
+    from tradescan.preflight import prepare
+    from tradescan.store import ResultsStore
+    from tradescan.sweep.driver import SweepDriver
+
+    started = time.perf_counter()
+    clock = FirstResultClock(started)
+    plan = prepare(directive, data_dir=data_dir)
+    store = ResultsStore(results)
+    store.root.mkdir(parents=True, exist_ok=True)
+    manifest = SweepDriver(plan, store, store.default_storage_url(), workers=workers, progress=clock).run()  # type: ignore[arg-type]
+    entry = manifest["symbols"][SYMBOL]
+    return entry["trials"]["ran"] / entry["stage1_seconds"], clock.first_result_s
+
+
+def single_core_rate(data_dir: Path, n_trials: int) -> float:
+    """Backtests per second in this process on one core (session built once, like an actor)."""
+    from tradescan import data
+    from tradescan.engine import BacktestSession
+    from tradescan.engine.api import as_bars
+    from tradescan.registry import get_strategy
+    from tradescan.search_space import load_search_space
+
+    strategy = get_strategy(STRATEGY)
+    space = load_search_space(SPACE_FILE, strategy)
+    session = BacktestSession(as_bars(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL),
+                              scenarios=("B", "A", "C"))
+    sampler_study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=2))
+    params = [sampler_study.ask(space.distributions()).params for _ in range(n_trials)]
+    for warm in params[:5]:
+        session.evaluate(strategy, warm, ("B",))
+    started = time.perf_counter()
+    for values in params:
+        session.evaluate(strategy, values, ("B",))
+    return n_trials / (time.perf_counter() - started)
+
+
+def optuna_rate(sampler: str, n_trials: int) -> float:
+    """Optuna's own in-memory ask/tell rate for the S1 space (constant-liar TPE as the sweep uses)."""
+    from tradescan.registry import get_strategy
+    from tradescan.search_space import load_search_space
+
+    space = load_search_space(SPACE_FILE, get_strategy(STRATEGY))
+    distributions = space.distributions()
+    chosen = (optuna.samplers.TPESampler(seed=1, constant_liar=True) if sampler == "tpe"
+              else optuna.samplers.RandomSampler(seed=1))
+    study = optuna.create_study(direction="maximize", sampler=chosen)
+    rng = np.random.default_rng(0)
+    started = time.perf_counter()
+    for _ in range(n_trials):
+        trial = study.ask(distributions)
+        study.tell(trial, float(rng.normal()))
+    return n_trials / (time.perf_counter() - started)
+
+
+def actor_memory(data_dir: Path, workers: int) -> dict[str, float]:
+    """Private memory one evaluator adds per symbol: its session arrays and its indicator cache.
+
+    Measured on a second symbol, after a first one warmed the process (imports, compiled kernels), so
+    that only what grows with the data is counted.
+    """
+    import ray
+
+    from tradescan import data
+    from tradescan.preflight import prepare
+    from tradescan.sweep.evaluator import bars_payload
+    from tradescan.sweep.pool import EvaluatorPool
+    from tradescan.sweep.settings import EvaluatorSettings
+
+    frame = data.load(SYMBOL, TIMEFRAME, data_dir=data_dir)
+    directive = write_directive(data_dir, "random", 10, 8, "MEM")
+    pool = EvaluatorPool(EvaluatorSettings.from_plan(prepare(directive, data_dir=data_dir)), workers)
+    params = _random_params(64)
+    pool.add_symbol(SYMBOL, ray.put(bars_payload(frame, SYMBOL)))
+    pool.map(SYMBOL, "evaluate_batch", params)
+    before = pool.call_all("memory_bytes")[0]["private"]
+    pool.add_symbol(SECOND_SYMBOL, ray.put(bars_payload(frame, SECOND_SYMBOL)))
+    loaded = pool.call_all("memory_bytes")[0]["private"]
+    pool.map(SECOND_SYMBOL, "evaluate_batch", params)
+    after = pool.call_all("memory_bytes")[0]["private"]
+    pool.shutdown()
+    return {"session_mb": (loaded - before) / MB, "session_and_cache_mb": (after - before) / MB}
+
+
+def pool_ceiling(data_dir: Path, workers: int, n_trials: int, batch_size: int) -> tuple[float, float]:
+    """Trials/s of the actor pool alone (fixed parameters, no Optuna, same batching): Ray's ceiling.
+
+    Returns the rate and the driver's CPU use in percent of one core.
+    """
+    import ray
+
+    from tradescan import data
+    from tradescan.preflight import prepare
+    from tradescan.sweep.evaluator import bars_payload
+    from tradescan.sweep.pool import EvaluatorPool
+    from tradescan.sweep.settings import EvaluatorSettings
+
+    directive = write_directive(data_dir, "random", 10, 8, "POOL")
+    pool = EvaluatorPool(EvaluatorSettings.from_plan(prepare(directive, data_dir=data_dir)), workers)
+    pool.add_symbol(SYMBOL, ray.put(bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL)))
+    params = _random_params(n_trials)
+    pool.map(SYMBOL, "evaluate_batch", params[:batch_size])
+    started, cpu_started = time.perf_counter(), time.process_time()
+    in_flight = []
+    for first in range(0, n_trials, batch_size):
+        in_flight.append(pool.submit(SYMBOL, "evaluate_batch", params[first : first + batch_size]))
+        if len(in_flight) == 2:
+            pool.gather(in_flight.pop(0))
+    for pending in in_flight:
+        pool.gather(pending)
+    wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    pool.shutdown()
+    return n_trials / wall, 100 * cpu / wall
+
+
+def bars_only_memory(data_dir: Path) -> dict[str, float]:
+    """Private memory an actor adds by receiving the bars (zero-copy from the object store)."""
+    import ray
+
+    from tradescan import data
+    from tradescan.sweep.evaluator import bars_payload
+
+    @ray.remote(num_cpus=1)
+    class Probe:
+        def __init__(self) -> None:
+            self.payload: Any = None
+
+        def memory(self) -> dict[str, int]:
+            from tradescan.sweep.evaluator import process_memory_bytes
+
+            return process_memory_bytes()
+
+        def hold(self, payload: Any) -> float:
+            self.payload = payload  # keep the arrays alive, as an evaluator's Bars do
+            return float(sum(float(a[-1]) for k, a in payload.items() if k != "time"))
+
+    payload = bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL)
+    bar_bytes = sum(array.nbytes for array in payload.values())
+    reference = ray.put(payload)
+    probe = Probe.remote()  # type: ignore[attr-defined]
+    warm_up = bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir).iloc[:100], SYMBOL)
+    ray.get(probe.hold.remote(ray.put(warm_up)))  # the first call allocates Ray's own buffers
+    before = ray.get(probe.memory.remote())
+    ray.get(probe.hold.remote(reference))
+    after = ray.get(probe.memory.remote())
+    ray.kill(probe)
+    return {"bar_data_mb": bar_bytes / MB, "private_added_mb": (after["private"] - before["private"]) / MB}
+
+
+def _random_params(n_trials: int) -> list[dict[str, Any]]:
+    from tradescan.registry import get_strategy
+    from tradescan.search_space import load_search_space
+
+    space = load_search_space(SPACE_FILE, get_strategy(STRATEGY))
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
+    return [study.ask(space.distributions()).params for _ in range(n_trials)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bars", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--random-trials", type=int, default=800)
+    parser.add_argument("--tpe-trials", type=int, default=400)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+    with tempfile.TemporaryDirectory(prefix="bench_sweep_") as temp:
+        root = Path(temp)
+        data_dir = root / "data"
+        write_data(data_dir, args.bars)
+        random_directive = write_directive(root, "random", args.random_trials, args.batch_size, "RANDOM")
+        tpe_directive = write_directive(root, "tpe", args.tpe_trials, args.batch_size, "TPE")
+
+        # First: the time to the first result, from a process where Ray is not running yet.
+        _, first_result_s = sweep_rate(write_directive(root, "random", 64, args.batch_size, "FIRST"), data_dir,
+                                       args.workers, root / "r_first")
+        runs: list[dict[str, float]] = []
+        for attempt in range(args.repeat):
+            # Each figure is compared with a reference measured right before it, on the same load.
+            single = single_core_rate(data_dir, 150)
+            random_rate = sweep_rate(random_directive, data_dir, args.workers, root / f"r_random{attempt}")[0]
+            ceiling, driver_cpu = pool_ceiling(data_dir, args.workers, args.random_trials, args.batch_size)
+            own_tpe = optuna_rate("tpe", args.tpe_trials)
+            tpe_rate = sweep_rate(tpe_directive, data_dir, args.workers, root / f"r_tpe{attempt}")[0]
+            runs.append({"single": single, "random": random_rate, "ceiling": ceiling, "driver_cpu": driver_cpu,
+                         "own_tpe": own_tpe, "tpe": tpe_rate, "own_random": optuna_rate("random", args.random_trials),
+                         "random_share": random_rate / (args.workers * single), "tpe_share": tpe_rate / own_tpe})
+        memory = actor_memory(data_dir, args.workers)
+        bars_only = bars_only_memory(data_dir)
+    report(args, runs, memory, bars_only, first_result_s)
+
+
+def report(args: argparse.Namespace, runs: list[dict[str, float]], memory: dict[str, float],
+           bars_only: dict[str, float], first_result_s: float | None) -> None:
+    """Print every repeat, then the best figures against their targets."""
+    print(f"bars={args.bars:,} workers={args.workers} batch_size={args.batch_size} repeats={args.repeat}")
+    for index, run in enumerate(runs, start=1):
+        print(f"  run {index}: single-core {run['single']:.1f}/s, random {run['random']:.1f}/s "
+              f"({100 * run['random_share']:.0f} %), pool alone {run['ceiling']:.1f}/s (driver CPU "
+              f"{run['driver_cpu']:.0f} %), TPE {run['tpe']:.1f}/s vs Optuna {run['own_tpe']:.1f}/s "
+              f"({100 * run['tpe_share']:.0f} %)")
+    best_random = max(runs, key=lambda run: run["random_share"])
+    best_tpe = max(runs, key=lambda run: run["tpe_share"])
+    limit = args.workers * best_random["single"]
+    print(f"stage 1, random sampler      {best_random['random']:8.1f} trials/s = "
+          f"{100 * best_random['random_share']:5.1f} % of the compute limit {limit:.1f} "
+          f"(= {args.workers} x {best_random['single']:.1f} single-core) (target >= 80 %)")
+    print(f"  the actor pool alone        {best_random['ceiling']:8.1f} trials/s (no Optuna; Ray's ceiling here)")
+    print(f"  Optuna in-memory random     {best_random['own_random']:8.1f} trials/s ({args.random_trials} trials)")
+    print(f"stage 1, TPE sampler         {best_tpe['tpe']:8.1f} trials/s = "
+          f"{100 * best_tpe['tpe_share']:5.1f} % of Optuna's own in-memory TPE {best_tpe['own_tpe']:.1f} trials/s "
+          f"({args.tpe_trials} trials) (target >= 90 %)")
+    print(f"bar data                     {bars_only['bar_data_mb']:8.2f} MB")
+    print(f"actor private memory, bars   {bars_only['private_added_mb']:8.2f} MB = "
+          f"{100 * bars_only['private_added_mb'] / bars_only['bar_data_mb']:5.1f} % of the bar data (target < 10 %)")
+    print(f"  + BacktestSession arrays   {memory['session_mb']:8.2f} MB per symbol; with the indicator cache "
+          f"after 64 trials {memory['session_and_cache_mb']:.2f} MB")
+    print(f"first result after start     {first_result_s or float('nan'):8.2f} s (includes ray.init) (target <= 10 s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Shared fixtures of the sweep tests: one real local Ray cluster per session, tiny synthetic data."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+SMALL_BARS = 3_000
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[Any]:
+    """Start Ray once (2 CPUs, no dashboard) and reuse it in every sweep test."""
+    ray = pytest.importorskip("ray")
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="error")
+    yield ray
+    if started_here:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def small_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with EURUSD and GBPUSD H1 synthetic bars (3,000 each, fixed seed)."""
+    from tradescan import data
+
+    folder = tmp_path_factory.mktemp("data")
+    for symbol in ("EURUSD", "GBPUSD"):
+        data.write_dataset(data.synthesize(symbol, "H1", SMALL_BARS, seed=3), symbol, "H1", data_dir=folder)
+    return folder
+
+
+def write_directive(folder: Path, name: str = "T", **fields: Any) -> Path:
+    """Write a directive YAML into ``folder`` (defaults: S1 on EURUSD, 24 TPE trials) and return its path."""
+    body: dict[str, Any] = {
+        "name": name,
+        "strategy": "S1_TREND_EMA_ATR_ADX",
+        "symbols": ["EURUSD"],
+        "timeframe": "H1",
+        "search": {"sampler": "tpe", "trials": 24, "seed": 5},
+        "stage1": {"min_trades": 20},
+        "stage2": {"top_k": 2},
+        "batch_size": 8,
+    }
+    body.update(fields)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+    return path
+
+
+PLUGIN_STRATEGIES = textwrap.dedent(
+    '''
+    """Plug-in strategies written by the sweep tests (failure isolation)."""
+    from __future__ import annotations
+
+    import os
+
+    import numpy as np
+    from pydantic import BaseModel, Field
+
+    from tradescan import Signals, Strategy
+
+
+    def _cross(bars, fast, slow):
+        close = bars.close
+        fast_mean = np.convolve(close, np.ones(fast) / fast)[: len(close)]
+        slow_mean = np.convolve(close, np.ones(slow) / slow)[: len(close)]
+        entry = np.where(fast_mean > slow_mean, 1, -1).astype(np.int8)
+        entry[:slow] = 0
+        stop = np.full(len(close), 30 * bars.instrument.pip_size)
+        return Signals(entry=entry, stop_distance=stop, target_distance=stop * 2)
+
+
+    class Flaky(Strategy):
+        """Raises for odd ``fast``: half of its space fails."""
+
+        name = "TEST_FLAKY"
+
+        class Params(BaseModel):
+            fast: int = Field(10, ge=2, le=40)
+            slow: int = Field(50, ge=3, le=200)
+
+        def warmup(self, params):
+            return params.slow
+
+        def signals(self, bars, params):
+            if params.fast % 2:
+                raise ValueError(f"odd fast={params.fast} is not supported")
+            return _cross(bars, params.fast, params.slow)
+
+
+    class Killer(Strategy):
+        """Kills its own process for x == 13 (an actor that dies)."""
+
+        name = "TEST_KILLER"
+
+        class Params(BaseModel):
+            x: int = Field(1, ge=1, le=20)
+
+        def warmup(self, params):
+            return 40
+
+        def signals(self, bars, params):
+            if params.x == 13:
+                os._exit(1)
+            return _cross(bars, 5 + params.x, 40)
+    '''
+)
+
+PLUGIN_SPACES = {
+    "flaky.yaml": {"params": {"fast": {"type": "int", "low": 2, "high": 40},
+                              "slow": {"type": "int", "low": 50, "high": 100, "step": 10}},
+                   "constraints": ["fast < slow"]},
+    "killer.yaml": {"params": {"x": {"type": "int", "low": 1, "high": 20}},
+                    "presets": {"all": {"x": list(range(1, 21))}}},
+}
+
+
+@pytest.fixture
+def plugin_dir(tmp_path: Path) -> Path:
+    """A folder with the test plug-in strategies and their search spaces."""
+    strategies = tmp_path / "user_strategies"
+    strategies.mkdir()
+    (strategies / "test_plugins.py").write_text(PLUGIN_STRATEGIES, encoding="utf-8")
+    for name, space in PLUGIN_SPACES.items():
+        (tmp_path / name).write_text(yaml.safe_dump(space), encoding="utf-8")
+    return tmp_path

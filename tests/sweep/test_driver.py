@@ -1,0 +1,203 @@
+"""End-to-end sweeps on a real local Ray cluster and real SQLite storage (small data, few trials)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+from conftest import write_directive
+
+from tradescan.store import ResultsStore
+from tradescan.sweep import run_sweep
+from tradescan.sweep.pool import ACTOR_DIED
+from tradescan.sweep.storage import study_name
+
+pytestmark = pytest.mark.usefixtures("ray_cluster")
+
+
+def _trials(result_dir: Path) -> pd.DataFrame:
+    return pd.read_parquet(result_dir / "trials.parquet").sort_values(["symbol", "trial"]).reset_index(drop=True)
+
+
+def test_one_and_two_workers_give_identical_trials(tmp_path: Path, small_data_dir: Path) -> None:
+    directive = write_directive(tmp_path, symbols=["EURUSD", "GBPUSD"])
+    one = run_sweep(directive, workers=1, data_dir=small_data_dir, results_dir=tmp_path / "r1")
+    two = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r2")
+    assert one.run_id == two.run_id
+    assert one.status == two.status == "complete"
+    trials_one, trials_two = _trials(one.run_dir), _trials(two.run_dir)
+    assert len(trials_one) == 2 * 24
+    pd.testing.assert_frame_equal(trials_one, trials_two)
+    stage2_one = pd.read_parquet(one.run_dir / "stage2.parquet")
+    pd.testing.assert_frame_equal(stage2_one, pd.read_parquet(two.run_dir / "stage2.parquet"))
+    assert set(stage2_one["scenario"]) == {"A", "B", "C"}
+
+
+def test_rerun_resumes_without_duplicates(tmp_path: Path, small_data_dir: Path) -> None:
+    directive = write_directive(tmp_path, search={"sampler": "random", "trials": 16, "seed": 1})
+    first = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    again = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    assert again.manifest["symbols"]["EURUSD"]["trials"] == {"total": 16, "resumed": 16, "ran": 0, "COMPLETE": 16}
+    pd.testing.assert_frame_equal(_trials(first.run_dir), _trials(again.run_dir))
+
+
+def _count_trials(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=1) as connection:
+            return int(connection.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0  # tables not created yet
+
+
+def test_resume_after_killing_the_driver(tmp_path: Path, small_data_dir: Path, ray_cluster: object) -> None:
+    import ray
+
+    trials = 240
+    directive = write_directive(tmp_path, search={"sampler": "random", "trials": trials, "seed": 2}, batch_size=4)
+    results = tmp_path / "r"
+    script = textwrap.dedent(
+        f"""
+        from tradescan.sweep import run_sweep
+        run_sweep({str(directive)!r}, workers=1, address={ray.get_runtime_context().gcs_address!r},
+                  data_dir={str(small_data_dir)!r}, results_dir={str(results)!r})
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    try:
+        while _count_trials(results / "optuna.db") < 8 and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            time.sleep(0.05)
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    written_before = _count_trials(results / "optuna.db")
+    assert 0 < written_before < trials
+    resumed = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=results)
+    summary = resumed.manifest["symbols"]["EURUSD"]["trials"]
+    assert summary["resumed"] >= written_before and summary["total"] == trials
+    study = optuna.load_study(study_name=study_name(resumed.run_id, "EURUSD"),
+                              storage=f"sqlite:///{results / 'optuna.db'}")
+    numbers = [t.number for t in study.get_trials(deepcopy=False)]
+    assert sorted(numbers) == list(range(trials))
+    assert len(_trials(resumed.run_dir)) == trials
+
+
+def test_a_raising_trial_fails_with_its_error_and_the_rest_complete(
+    tmp_path: Path, small_data_dir: Path, plugin_dir: Path
+) -> None:
+    directive = write_directive(
+        tmp_path, strategy="TEST_FLAKY", strategy_paths=[str(plugin_dir / "user_strategies")],
+        search={"space": str(plugin_dir / "flaky.yaml"), "sampler": "random", "trials": 24, "seed": 3},
+        stage1={"min_trades": 5},
+    )
+    result = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    trials = _trials(result.run_dir)
+    odd = trials["param_fast"] % 2 == 1
+    assert odd.any() and (~odd).any()
+    assert (trials.loc[odd, "state"] == "FAIL").all()
+    assert trials.loc[odd, "error"].str.contains("odd fast=").all()
+    assert trials.loc[odd, "value"].isna().all()  # never a fake score
+    assert (trials.loc[~odd, "state"] == "COMPLETE").all()
+    assert result.status == "complete"
+
+
+def test_a_dying_actor_is_replaced_and_only_its_trial_fails(
+    tmp_path: Path, small_data_dir: Path, plugin_dir: Path
+) -> None:
+    directive = write_directive(
+        tmp_path, strategy="TEST_KILLER", strategy_paths=[str(plugin_dir / "user_strategies")],
+        search={"space": str(plugin_dir / "killer.yaml"), "preset": "all", "sampler": "grid", "trials": 20},
+        stage1={"min_trades": 5}, batch_size=10,
+    )
+    result = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    trials = _trials(result.run_dir)
+    assert list(trials["param_x"]) == list(range(1, 21))  # grid order
+    died = trials[trials["param_x"] == 13].iloc[0]
+    assert died["state"] == "FAIL" and died["error"] == ACTOR_DIED
+    assert (trials[trials["param_x"] != 13]["state"] == "COMPLETE").all()
+
+
+def test_a_symbol_without_data_is_blocked_and_the_other_finishes(tmp_path: Path, small_data_dir: Path) -> None:
+    directive = write_directive(tmp_path, symbols=["AUDUSD", "EURUSD"], search={"trials": 8, "sampler": "random"})
+    result = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    symbols = result.manifest["symbols"]
+    assert symbols["AUDUSD"]["status"] == "BLOCK"
+    assert "no data" in symbols["AUDUSD"]["reasons"][0]
+    assert symbols["EURUSD"]["status"] == "DONE"
+    assert result.status == "partial"
+    catalog = ResultsStore(tmp_path / "r").list_runs()
+    assert catalog[result.run_id]["status"] == "partial"
+
+
+def test_all_failing_trials_fail_the_symbol_with_the_error(
+    tmp_path: Path, small_data_dir: Path, plugin_dir: Path
+) -> None:
+    space = plugin_dir / "odd_only.yaml"
+    space.write_text("params: {fast: {type: categorical, choices: [3, 5, 7]}}\n", encoding="utf-8")
+    directive = write_directive(
+        tmp_path, strategy="TEST_FLAKY", strategy_paths=[str(plugin_dir / "user_strategies")],
+        symbols=["EURUSD", "GBPUSD"], search={"space": str(space), "sampler": "random", "trials": 4},
+    )
+    result = run_sweep(directive, workers=1, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    for symbol in ("EURUSD", "GBPUSD"):
+        entry = result.manifest["symbols"][symbol]
+        assert entry["status"] == "FAILED"
+        assert "no trial completed" in entry["error"] and "odd fast=" in entry["error"]
+    assert result.status == "failed"
+
+
+def test_frozen_run_refuses_a_rerun(tmp_path: Path, small_data_dir: Path) -> None:
+    from tradescan.errors import TradeScanError
+
+    directive = write_directive(tmp_path, search={"trials": 4, "sampler": "random"})
+    result = run_sweep(directive, workers=1, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    ResultsStore(tmp_path / "r").freeze(result.run_id)
+    with pytest.raises(TradeScanError, match=r"frozen \(immutable\)"):
+        run_sweep(directive, workers=1, data_dir=small_data_dir, results_dir=tmp_path / "r")
+
+
+def test_best_finalist_reproduces_through_backtest(tmp_path: Path, small_data_dir: Path) -> None:
+    import yaml
+
+    import tradescan
+    from tradescan.cli import main
+
+    directive = write_directive(tmp_path, search={"trials": 12, "sampler": "random", "seed": 9})
+    result = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    out = tmp_path / "best.yaml"
+    import contextlib
+    import io
+
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert main(["top", result.run_id, "--k", "1", "--format", "yaml", "--results-dir", str(tmp_path / "r")]) == 0
+    out.write_text(buffer.getvalue(), encoding="utf-8")
+    best = yaml.safe_load(out.read_text(encoding="utf-8"))[0]
+    bars = tradescan.data.load(best["symbol"], best["timeframe"], best["start"], best["end"], data_dir=small_data_dir)
+    replay = tradescan.backtest(bars, best["strategy"], best["params"], symbol=best["symbol"],
+                                scenarios=tuple(best["scenarios"]), broker=best["broker"], capital=best["capital"],
+                                max_hold_bars=best["max_hold_bars"], stops_from=best["stops_from"])
+    for scenario in ("A", "B", "C"):
+        assert replay.metrics[scenario]["sharpe"] == best["metrics"][scenario]["sharpe"]
+        assert replay.metrics[scenario]["trades"] == best["metrics"][scenario]["trades"]
+        assert replay.metrics[scenario]["net_pnl"] == best["metrics"][scenario]["net_pnl"]
+
+
+def test_more_workers_than_cpus_is_refused(tmp_path: Path, small_data_dir: Path) -> None:
+    from tradescan.errors import TradeScanError
+
+    directive = write_directive(tmp_path, search={"trials": 4, "sampler": "random"})
+    with pytest.raises(TradeScanError, match=r"--workers 3 needs 3 CPUs but the Ray runtime has 2"):
+        run_sweep(directive, workers=3, data_dir=small_data_dir, results_dir=tmp_path / "r")

@@ -1,0 +1,108 @@
+"""Driver mechanics without Ray: splitting, grids, scoring, and the batched RDB writer."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from tradescan.paths import SEARCH_SPACES_DIR
+from tradescan.registry import get_strategy
+from tradescan.search_space import build_search_space, load_search_space
+from tradescan.sweep.grid import plan_grid
+from tradescan.sweep.objectives import get_objective
+from tradescan.sweep.pool import split_evenly
+from tradescan.sweep.stage1 import Stage1Config, score
+from tradescan.sweep.stage2 import select_finalists
+from tradescan.sweep.storage import TrialWriter, finished_trials, open_rdb_study
+
+CONFIG = Stage1Config("tpe", 1, 10, 4, None, get_objective("sharpe"), 10, 1.0)
+
+
+def test_split_evenly_keeps_order_and_covers_everything() -> None:
+    assert split_evenly(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert split_evenly([1, 2], 5) == [[1], [2]]
+    assert split_evenly([], 2) == []
+
+
+def test_grid_plan_applies_constraints_and_caps_trials() -> None:
+    strategy = get_strategy("S1_TREND_EMA_ATR_ADX")
+    raw = {"params": {"ema_fast": {"type": "int", "low": 5, "high": 80},
+                      "ema_slow": {"type": "int", "low": 50, "high": 200}},
+           "constraints": ["ema_fast < ema_slow"], "presets": {"p": {"ema_fast": [10, 60, 70], "ema_slow": [50, 100]}}}
+    space = build_search_space(raw, strategy)
+    grid = plan_grid(space, "p", trials=100)
+    assert grid.points == [{"ema_fast": 10, "ema_slow": 50}, {"ema_fast": 10, "ema_slow": 100},
+                           {"ema_fast": 60, "ema_slow": 100}, {"ema_fast": 70, "ema_slow": 100}]
+    assert grid.removed_by_constraints == 2 and grid.total_points == 6
+    assert len(plan_grid(space, "p", trials=3).points) == 3
+    medium = load_search_space(SEARCH_SPACES_DIR / "s1_trend_ema_atr_adx.yaml", strategy)
+    assert len(plan_grid(medium, "medium", trials=10**6).points) == 1152
+
+
+def test_score_maps_outcomes_to_states() -> None:
+    state, value, attrs = score(CONFIG, ({"sharpe": 1.0, "trades": 5.0, "profit_factor": math.inf}, None))
+    assert state == TrialState.COMPLETE and value == 0.5 and attrs["metrics"]["profit_factor"] == "inf"
+    state, value, attrs = score(CONFIG, (None, "ValueError: boom"))
+    assert state == TrialState.FAIL and value is None and attrs == {"error": "ValueError: boom"}
+    state, value, attrs = score(CONFIG, ({"sharpe": math.inf, "trades": 50.0}, None))
+    assert state == TrialState.FAIL and "not finite" in attrs["error"]
+
+
+def _trial(number: int, value: float | None, params: dict[str, float], state: TrialState = TrialState.COMPLETE):
+    distributions = {name: optuna.distributions.FloatDistribution(0, 10) for name in params}
+    trial = optuna.trial.create_trial(state=state, value=value, params=params, distributions=distributions,
+                                      user_attrs={"metrics": {"sharpe": value}})
+    trial.number = number
+    return trial
+
+
+def test_finalists_are_distinct_best_first_ties_by_number() -> None:
+    trials = [_trial(0, 1.0, {"a": 1}), _trial(1, 2.0, {"a": 2}), _trial(2, 2.0, {"a": 3}), _trial(3, 2.0, {"a": 2}),
+              _trial(4, None, {"a": 4}, TrialState.FAIL)]
+    assert [t.number for t in select_finalists(trials, 10)] == [1, 2, 0]
+    assert [t.number for t in select_finalists(trials, 1)] == [1]
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_writer_stores_trials_like_optuna_would(tmp_path: Path, fast_path: bool) -> None:
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    memory = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    distributions = {"x": optuna.distributions.FloatDistribution(0, 1),
+                     "k": optuna.distributions.CategoricalDistribution([None, 1.5, "a"])}
+    for index in range(30):
+        trial = memory.ask(distributions)
+        trial.set_user_attr("metrics", {"trades": index})
+        if index % 7 == 3:
+            trial.set_user_attr("error", "boom")
+            memory.tell(trial, state=TrialState.FAIL)
+        else:
+            memory.tell(trial, float(index) if index % 5 else math.inf)
+    rdb = open_rdb_study(url, "run/EURUSD")
+    writer = TrialWriter(rdb)
+    if not fast_path:
+        writer._storage = None
+    for start in range(0, 30, 8):
+        writer.put(memory.trials[start : start + 8])
+    assert writer.close() == 30
+    stored = finished_trials(optuna.load_study(study_name="run/EURUSD", storage=url))
+    assert [t.number for t in stored] == list(range(30))
+    for original, copy in zip(memory.trials, stored, strict=True):
+        assert (copy.state, copy.value, copy.params, copy.user_attrs) == (
+            original.state, original.value, original.params, original.user_attrs)
+
+
+def test_rich_progress_tracks_rate_and_best() -> None:
+    from tradescan.sweep.progress import NullProgress, RichProgress, make_progress
+
+    assert type(make_progress(False)) is NullProgress
+    with RichProgress() as display:
+        display.note("AUDUSD", "BLOCK: no data")
+        display.start_symbol("EURUSD", total=10, done=2)
+        display.advance("EURUSD", 4, 1.25)
+        display.note("EURUSD", "stage 2")
+        task = display._progress.tasks[display._tasks["EURUSD"]]
+        assert task.completed == 6 and task.fields["best"] == "1.2500" and task.fields["note"] == "stage 2"

@@ -1,0 +1,37 @@
+"""Distributed two-stage parameter sweeps (DESIGN §1, §9).
+
+``run_sweep(directive)`` is the façade: preflight, then per symbol stage 1 (an Optuna study whose
+trials run in batches on Ray evaluator actors) and stage 2 (the top-k re-run under every cost
+scenario), with everything written to the results store. The heavy modules (Ray, Optuna) load on
+first use so that ``import tradescan.sweep.objectives`` stays light.
+
+Modules (one concept each):
+
+* ``api``        ``run_sweep(directive, workers=, address=, storage=, data_dir=, results_dir=, progress=)``
+  -> ``SweepResult(run_id, run_dir, manifest, storage_url)``;
+* ``driver``     ``SweepDriver``: Ray + actors -> preflight -> per symbol (bars into the object store once,
+  stage 1, stage 2, tables) -> manifest; a failing symbol is recorded, never fatal to the others;
+* ``stage1``     batches of ``batch_size`` trials asked from an in-memory Optuna study (TPE with
+  ``constant_liar`` or random; grids enumerated by ``grid``), two batches in flight, told in trial order;
+* ``stage2``     top-k distinct COMPLETE trials re-run under the stage-2 scenarios;
+* ``evaluator``  ``EvaluatorCore`` (the Ray actor, one CPU): one ``BacktestSession`` per symbol,
+  ``evaluate_batch(symbol, [params]) -> [(metrics, None) | (None, error)]``, ``run_finalists``;
+* ``pool``       actor bookkeeping: split/gather in order, replacement of dead actors, re-runs;
+* ``storage``    RDB study per (run, symbol) named ``<run_id>/<symbol>``; ``TrialWriter`` writes finished
+  trials in batches on a background thread;
+* ``objectives`` one module per objective + ``stage1_value`` (the min-trades penalty);
+* ``results``    the Parquet tables; ``progress`` the rich bars; ``ray_runtime`` start/join Ray.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["SweepResult", "run_sweep"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("tradescan.sweep.api"), name)
+    raise AttributeError(f"module 'tradescan.sweep' has no attribute {name!r}")

@@ -1,0 +1,156 @@
+"""The evaluator: one process (a Ray actor with one CPU) that backtests parameter sets.
+
+An evaluator receives each symbol's bars once (a Ray object-store reference, read zero-copy) and keeps
+a ``BacktestSession`` per symbol, so the session's per-bar arrays and the bars' indicator cache are
+reused across every trial it runs. A trial that raises is returned as an error string, never turned
+into a score: the driver records it as FAIL (Ray's Optuna adapter habit: error -> FAIL).
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tradescan.sweep.settings import EvaluatorSettings
+
+# (metrics of the stage-1 scenario, None) or (None, error text)
+TrialOutcome = tuple[dict[str, float] | None, str | None]
+# ({"metrics": {scenario: {...}}, "trades": DataFrame, "equity": DataFrame}, None) or (None, error text)
+FinalistOutcome = tuple[dict[str, Any] | None, str | None]
+
+BAR_ARRAYS = ("time", "open", "high", "low", "close", "volume")
+
+
+def bars_payload(frame: Any, symbol: str) -> dict[str, np.ndarray]:
+    """Return a DataFrame's bars as plain NumPy arrays (what goes into the object store, once).
+
+    Plain arrays (not a DataFrame, not ``Bars``) deserialise zero-copy in every actor on the node.
+    """
+    from tradescan.bars import Bars
+    from tradescan.instruments import get as get_instrument
+
+    bars = Bars.from_frame(frame, get_instrument(symbol))
+    return {name: np.asarray(getattr(bars, name)) for name in BAR_ARRAYS}
+
+
+def error_text(exc: BaseException) -> str:
+    """Return ``Type: message`` plus the innermost frame, enough to find the fault without a log."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class EvaluatorCore:
+    """Backtests for a sweep; plain Python so it can be tested without Ray (``Evaluator`` wraps it)."""
+
+    def __init__(self, settings: EvaluatorSettings) -> None:
+        self.settings = settings
+        self._sessions: dict[str, Any] = {}
+        self._strategy: Any = None
+
+    def ping(self) -> int:
+        """Return the process id (also forces the actor to start and import the engine)."""
+        import tradescan.engine  # noqa: F401  (warm the import while the driver prepares)
+
+        return os.getpid()
+
+    def strategy(self) -> Any:
+        """Return the strategy instance, resolved once per process through the registry."""
+        if self._strategy is None:
+            from tradescan.registry import get_strategy
+
+            self._strategy = get_strategy(self.settings.strategy, self.settings.strategy_dirs)
+        return self._strategy
+
+    def load_symbol(self, symbol: str, payload: Mapping[str, np.ndarray]) -> int:
+        """Build the symbol's session from its bar arrays; return the number of bars."""
+        from tradescan.bars import Bars
+        from tradescan.engine import BacktestSession
+        from tradescan.instruments import get as get_instrument
+
+        bars = Bars(
+            time=payload["time"],
+            open=payload["open"],
+            high=payload["high"],
+            low=payload["low"],
+            close=payload["close"],
+            volume=payload["volume"],
+            instrument=get_instrument(symbol),
+        )
+        settings = self.settings
+        self._sessions[symbol] = BacktestSession(
+            bars,
+            broker=settings.broker,
+            capital=settings.capital,
+            scenarios=settings.scenarios,
+            max_hold_bars=settings.max_hold_bars,
+            stops_from=settings.stops_from,
+        )
+        return len(bars)
+
+    def drop_symbol(self, symbol: str) -> None:
+        """Forget a symbol's session (its sweep is over)."""
+        self._sessions.pop(symbol, None)
+
+    def evaluate_batch(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[TrialOutcome]:
+        """Return the stage-1 metrics (or the error) of each parameter set, in order."""
+        session = self._sessions[symbol]
+        scenario = (self.settings.stage1_scenario,)
+        outcomes: list[TrialOutcome] = []
+        for params in params_list:
+            try:
+                outcomes.append((session.evaluate(self.strategy(), params, scenario)[scenario[0]], None))
+            except Exception as exc:
+                outcomes.append((None, error_text(exc)))
+        return outcomes
+
+    def run_finalists(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[FinalistOutcome]:
+        """Return each finalist's metrics per stage-2 scenario with its trades and equity frames."""
+        session = self._sessions[symbol]
+        outcomes: list[FinalistOutcome] = []
+        for params in params_list:
+            try:
+                result = session.run(self.strategy(), params, self.settings.stage2_scenarios)
+                payload = {"metrics": result.metrics, "params": result.params, "trades": result.trades,
+                           "equity": result.equity}
+                outcomes.append((payload, None))
+            except Exception as exc:
+                outcomes.append((None, error_text(exc)))
+        return outcomes
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Return this process's resident and private memory in bytes (for the benchmark)."""
+        return process_memory_bytes()
+
+
+def process_memory_bytes() -> dict[str, int]:
+    """Return the calling process's resident and private memory in bytes (Linux ``smaps_rollup``).
+
+    Private memory excludes pages shared with other processes, such as the object store's zero-copy
+    bar arrays, so it is what one more actor really costs.
+    """
+    fields: dict[str, int] = {}
+    with open("/proc/self/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                fields[parts[0].rstrip(":")] = int(parts[1]) * 1024
+    private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return {"rss": fields.get("Rss", 0), "private": private}
+
+
+def remote_evaluator_class() -> Any:
+    """Return ``EvaluatorCore`` as a Ray actor class (one CPU each), created on first use."""
+    import ray
+
+    global _REMOTE_EVALUATOR
+    if _REMOTE_EVALUATOR is None:
+        _REMOTE_EVALUATOR = ray.remote(num_cpus=1, max_restarts=0)(EvaluatorCore)
+    return _REMOTE_EVALUATOR
+
+
+_REMOTE_EVALUATOR: Any = None
