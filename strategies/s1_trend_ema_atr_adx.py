@@ -56,16 +56,19 @@ class TrendEmaAtrAdx(Strategy):
         atr_values = bars.cached(
             ("atr", params.atr_period), lambda: atr(bars.high, bars.low, bars.close, params.atr_period)
         )
+        # In-place NumPy passes: each temporary of a long series costs a pass and fresh pages.
         pip_size = bars.instrument.pip_size
-        stop = np.maximum(params.k_sl * atr_values, params.min_sl_pips * pip_size)  # NaN while ATR is undefined
+        stop = np.multiply(atr_values, params.k_sl)
+        np.maximum(stop, params.min_sl_pips * pip_size, out=stop)  # NaN while ATR is undefined
         if params.use_tp:
-            target = np.maximum(params.k_tp * atr_values, params.min_tp_pips * pip_size)
+            target = np.multiply(atr_values, params.k_tp)
+            np.maximum(target, params.min_tp_pips * pip_size, out=target)
         else:
             target = np.full(len(bars), np.nan)
-        trending = adx_values > params.adx_th
-        entry = np.zeros(len(bars), dtype=np.int8)
-        entry[trending & (fast > slow)] = 1
-        entry[trending & (fast < slow)] = -1
-        entry[np.isnan(stop)] = 0
+        entry = np.greater(fast, slow).view(np.int8)  # +1 / -1 / 0 by EMA order (0 when equal or NaN)
+        entry -= np.less(fast, slow).view(np.int8)
+        tradable = np.greater(adx_values, params.adx_th)
+        tradable &= ~np.isnan(stop)
+        entry *= tradable
         entry[: self.warmup(params)] = 0
         return Signals(entry=entry, stop_distance=stop, target_distance=target)

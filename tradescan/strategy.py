@@ -38,6 +38,8 @@ class Signals:
 
     def validated(self, n_bars: int, *, strategy_name: str = "strategy") -> Signals:
         """Return the signals as contiguous int8/float64 arrays, or raise naming the broken rule."""
+        from tradescan._signal_check import signals_look_valid_nb  # lazy: keeps numba out of import time
+
         entry = np.asarray(self.entry)
         stop = np.ascontiguousarray(self.stop_distance, dtype=np.float64)
         target = np.ascontiguousarray(self.target_distance, dtype=np.float64)
@@ -49,6 +51,10 @@ class Signals:
         if entry.dtype.kind == "f":
             entry = np.nan_to_num(entry, nan=0.0)
         entry_int8 = entry.astype(np.int8, copy=False)
+        # int8 entries (what strategies return) are checked in one compiled pass; other dtypes, and
+        # signals that pass fails, go through the NumPy checks below, which name the first problem.
+        if entry.dtype == np.int8 and signals_look_valid_nb(entry_int8, stop, target):
+            return Signals(np.ascontiguousarray(entry_int8), stop, target)
         invalid = (entry_int8 != entry) | (entry_int8 < -1) | (entry_int8 > 1)
         if invalid.any():
             bad = int(np.flatnonzero(invalid)[0])

@@ -9,6 +9,10 @@ position state in local variables (registers) and the block's bars, just read fr
 in cache for the next scenario. Keeping the state in per-scenario arrays inside one bar loop, the
 obvious layout, is 2-3x slower in numba because every array access must be reloaded.
 
+Within a scenario the bars go by in runs: while flat, a tight loop marks the realised equity up to
+the next signal it may take; in a position, a tight loop marks the open trade up to the first bar
+that touches a level, the time stop or the last bar, and only that bar takes the full exit rules.
+
 Bar contract, per scenario:
 
 - a signal (``entry[t] != 0``) is read at the close of bar ``t`` when flat, ``t >= max(1, warmup)``
@@ -239,99 +243,117 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
     realised = float_state[s, 7]
     lower_level, upper_level = _trigger_levels(side, stop_price, target_price)
     time_exit_bar = signal_idx + max_hold_bars if max_hold_bars >= 0 else last_bar
+    entry_commission = commission_per_unit_side * size  # charged at entry, part of the marked equity
 
-    for b in range(block_start, block_end):
-        # ---- exits -----------------------------------------------------------------------
-        if side != 0:
-            exit_price = np.nan
-            reason = _NO_EXIT
-            # A bar that stays strictly between the levels cannot exit at either (its open is
-            # inside its range): most bars of a trade take this one test.
-            touched = low[b] <= lower_level or high[b] >= upper_level
-            # NaN levels never compare true, so "no stop" / "no target" need no extra test.
-            if touched and (b > entry_idx or stops_from == STOPS_FROM_SIGNAL_CLOSE):
-                bar_open = open_[b]
-                if side * (bar_open - stop_price) <= 0.0:
-                    exit_price = bar_open
-                    reason = EXIT_SL
-                elif side * (bar_open - target_price) >= 0.0:
-                    exit_price = bar_open
-                    reason = EXIT_TP
-            if touched and reason == _NO_EXIT:
-                adverse = low[b] if side > 0 else high[b]
-                favourable = high[b] if side > 0 else low[b]
-                if side * (adverse - stop_price) <= 0.0:
-                    exit_price = stop_price
-                    reason = EXIT_SL
-                elif side * (favourable - target_price) >= 0.0:
-                    exit_price = target_price
-                    reason = EXIT_TP
-            if reason == _NO_EXIT and b in (time_exit_bar, last_bar):
-                exit_price = close[b]
-                reason = EXIT_TIME if b == time_exit_bar and max_hold_bars >= 0 else EXIT_EOD
-            if reason != _NO_EXIT:
-                exit_cost = cost_pips[s, b]
-                exit_fill = exit_price - side * exit_cost * pip_size
-                value = quote_value[b] / exit_fill if value_per_price else quote_value[b]
-                pnl = size * (exit_fill - entry_fill) * side * value - commission_per_unit_side * size * 2.0
-                gross_pips = (exit_price - entry_price) * side / pip_size
-                record = buffer[write_at]
-                record["scenario"] = s
-                record["side"] = side
-                record["signal_idx"] = signal_idx
-                record["entry_idx"] = entry_idx
-                record["exit_idx"] = b
-                record["entry_price"] = entry_price
-                record["exit_price"] = exit_price
-                record["entry_fill"] = entry_fill
-                record["exit_fill"] = exit_fill
-                record["stop_price"] = stop_price
-                record["target_price"] = target_price
-                record["size"] = size
-                record["gross_pips"] = gross_pips
-                record["cost_pips"] = entry_cost_pips + exit_cost
-                record["net_pips"] = gross_pips - (entry_cost_pips + exit_cost)
-                record["pnl"] = pnl
-                record["r_multiple"] = pnl / risk_amount if size > 0.0 else np.nan
-                record["bars_held"] = b - entry_idx + 1
-                record["exit_reason"] = reason
-                write_at += 1
-                realised += pnl
-                side = 0
-
-        # ---- mark to market at the close ----------------------------------------------------
-        equity = realised
-        if side != 0:
-            value = quote_value[b] / close[b] if value_per_price else quote_value[b]
-            equity += size * (close[b] - entry_fill) * side * value - commission_per_unit_side * size
-        equity_out[s, b] = equity
-
-        # ---- a new signal at this close fills at the next open -------------------------------
-        signal = entry[b]
-        if side != 0 or signal == 0 or b < first_signal_bar or b == last_bar:
+    b = block_start
+    while b < block_end:
+        if side == 0:
+            # ---- flat: the equity stays the realised equity up to the next signal it may take ----
+            while b < block_end:
+                equity_out[s, b] = realised
+                if entry[b] != 0 and b >= first_signal_bar and b != last_bar:
+                    break
+                b += 1
+            if b == block_end:
+                break
+            # ---- the signal at this close fills at the next open -----------------------------
+            signal = entry[b]
+            fill_bar = b + 1
+            entry_cost_pips = cost_pips[s, fill_bar]
+            entry_price = open_[fill_bar]
+            entry_fill = entry_price + signal * entry_cost_pips * pip_size
+            reference = close[b] if stops_from == STOPS_FROM_SIGNAL_CLOSE else entry_fill
+            side = signal
+            signal_idx = b
+            entry_idx = fill_bar
+            stop_price = reference - signal * stop_distance[b]
+            target_price = reference + signal * target_distance[b]
+            lower_level, upper_level = _trigger_levels(side, stop_price, target_price)
+            time_exit_bar = b + max_hold_bars if max_hold_bars >= 0 else last_bar
+            base_equity = realised if compounding else initial_capital
+            risk_amount = max(risk_fraction * base_equity, 0.0)
+            risk_distance = stop_distance[b]
+            if not np.isfinite(risk_distance):
+                risk_distance = risk_distance_fallback[b]
+            value = quote_value[b] / entry_fill if value_per_price else quote_value[b]
+            if np.isfinite(risk_distance) and risk_distance > 0.0 and risk_amount > 0.0 and value > 0.0:
+                size = risk_amount / (risk_distance * value)
+            else:
+                size = 0.0
+            entry_commission = commission_per_unit_side * size
+            b += 1
             continue
-        fill_bar = b + 1
-        entry_cost_pips = cost_pips[s, fill_bar]
-        entry_price = open_[fill_bar]
-        entry_fill = entry_price + signal * entry_cost_pips * pip_size
-        reference = close[b] if stops_from == STOPS_FROM_SIGNAL_CLOSE else entry_fill
-        side = signal
-        signal_idx = b
-        entry_idx = fill_bar
-        stop_price = reference - signal * stop_distance[b]
-        target_price = reference + signal * target_distance[b]
-        lower_level, upper_level = _trigger_levels(side, stop_price, target_price)
-        time_exit_bar = b + max_hold_bars if max_hold_bars >= 0 else last_bar
-        base_equity = realised if compounding else initial_capital
-        risk_amount = max(risk_fraction * base_equity, 0.0)
-        risk_distance = stop_distance[b]
-        if not np.isfinite(risk_distance):
-            risk_distance = risk_distance_fallback[b]
-        value = quote_value[b] / entry_fill if value_per_price else quote_value[b]
-        if np.isfinite(risk_distance) and risk_distance > 0.0 and risk_amount > 0.0 and value > 0.0:
-            size = risk_amount / (risk_distance * value)
-        else:
-            size = 0.0
+
+        # ---- in a position: mark each bar that cannot end it -------------------------------------
+        # A bar strictly between the levels cannot exit at either (its open is inside its range),
+        # and NaN levels are ±inf here, so "no stop" / "no target" need no extra test. The time
+        # stop and the last bar bound the run.
+        run_end = min(block_end, min(time_exit_bar, last_bar))
+        while b < run_end and lower_level < low[b] and high[b] < upper_level:
+            value = quote_value[b] / close[b] if value_per_price else quote_value[b]
+            equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission)
+            b += 1
+        if b == block_end:
+            break
+
+        # ---- exits: a level touched, the time stop or the last bar -------------------------------
+        exit_price = np.nan
+        reason = _NO_EXIT
+        touched = low[b] <= lower_level or high[b] >= upper_level
+        if touched and (b > entry_idx or stops_from == STOPS_FROM_SIGNAL_CLOSE):
+            bar_open = open_[b]
+            if side * (bar_open - stop_price) <= 0.0:
+                exit_price = bar_open
+                reason = EXIT_SL
+            elif side * (bar_open - target_price) >= 0.0:
+                exit_price = bar_open
+                reason = EXIT_TP
+        if touched and reason == _NO_EXIT:
+            adverse = low[b] if side > 0 else high[b]
+            favourable = high[b] if side > 0 else low[b]
+            if side * (adverse - stop_price) <= 0.0:
+                exit_price = stop_price
+                reason = EXIT_SL
+            elif side * (favourable - target_price) >= 0.0:
+                exit_price = target_price
+                reason = EXIT_TP
+        if reason == _NO_EXIT and b in (time_exit_bar, last_bar):
+            exit_price = close[b]
+            reason = EXIT_TIME if b == time_exit_bar and max_hold_bars >= 0 else EXIT_EOD
+        if reason == _NO_EXIT:  # only on a bar whose low or high is NaN: mark it and go on
+            value = quote_value[b] / close[b] if value_per_price else quote_value[b]
+            equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission)
+            b += 1
+            continue
+        exit_cost = cost_pips[s, b]
+        exit_fill = exit_price - side * exit_cost * pip_size
+        value = quote_value[b] / exit_fill if value_per_price else quote_value[b]
+        pnl = size * (exit_fill - entry_fill) * side * value - commission_per_unit_side * size * 2.0
+        gross_pips = (exit_price - entry_price) * side / pip_size
+        record = buffer[write_at]
+        record["scenario"] = s
+        record["side"] = side
+        record["signal_idx"] = signal_idx
+        record["entry_idx"] = entry_idx
+        record["exit_idx"] = b
+        record["entry_price"] = entry_price
+        record["exit_price"] = exit_price
+        record["entry_fill"] = entry_fill
+        record["exit_fill"] = exit_fill
+        record["stop_price"] = stop_price
+        record["target_price"] = target_price
+        record["size"] = size
+        record["gross_pips"] = gross_pips
+        record["cost_pips"] = entry_cost_pips + exit_cost
+        record["net_pips"] = gross_pips - (entry_cost_pips + exit_cost)
+        record["pnl"] = pnl
+        record["r_multiple"] = pnl / risk_amount if size > 0.0 else np.nan
+        record["bars_held"] = b - entry_idx + 1
+        record["exit_reason"] = reason
+        write_at += 1
+        realised += pnl
+        side = 0
+        # Flat again at this close: the flat run above marks it and may take a new signal here.
 
     int_state[s, 0] = side
     int_state[s, 1] = signal_idx
