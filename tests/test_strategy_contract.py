@@ -67,3 +67,27 @@ def test_bars_are_read_only_and_cache_computes_once() -> None:
     second = bars.cached(("double",), compute)
     assert first is second and len(calls) == 1
     assert bars.replace(close=bars.close + 1)._cache == {}
+
+
+def test_indicator_cache_drops_least_recently_used_past_its_byte_limit() -> None:
+    n_bars = 100  # 800 bytes per float64 array
+    frame = pd.DataFrame(
+        {
+            "time": pd.date_range("2024-01-01", periods=n_bars, freq="h", tz="UTC"),
+            "open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0,
+        }
+    )
+    bars = Bars.from_frame(frame, instruments.get("EURUSD"))
+    bars.max_cache_bytes = 2 * 800
+    calls: list[str] = []
+
+    def make(name: str):
+        return lambda: calls.append(name) or np.zeros(n_bars)
+
+    bars.cached("a", make("a"))
+    bars.cached("b", make("b"))
+    bars.cached("a", make("a"))  # a is now the most recently used
+    bars.cached("c", make("c"))  # over the limit: b goes
+    assert list(bars._cache) == ["a", "c"] and bars._cache_bytes == 1600
+    bars.cached("b", make("b"))
+    assert calls == ["a", "b", "c", "b"]

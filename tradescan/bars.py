@@ -7,6 +7,7 @@ so an evaluator that keeps one ``Bars`` per symbol computes each indicator once.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -16,6 +17,9 @@ import pandas as pd
 from tradescan.instruments import Instrument
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
+# A sweep over EMA periods 5..200 would otherwise keep ~200 arrays per symbol per actor; past this
+# many bytes the least recently used indicator is dropped (and recomputed if asked for again).
+DEFAULT_CACHE_BYTES = 256 * 2**20
 
 
 def _frozen(values: np.ndarray) -> np.ndarray:
@@ -41,7 +45,9 @@ class Bars:
     close: np.ndarray
     volume: np.ndarray
     instrument: Instrument
-    _cache: dict[Hashable, object] = field(default_factory=dict, repr=False)
+    max_cache_bytes: int = DEFAULT_CACHE_BYTES
+    _cache: OrderedDict[Hashable, object] = field(default_factory=OrderedDict, repr=False)
+    _cache_bytes: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         n_bars = len(self.close)
@@ -78,18 +84,30 @@ class Bars:
         return self.instrument.symbol
 
     def cached(self, key: Hashable, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """Return the array stored under ``key``, computing (and freezing) it on first use."""
+        """Return the array stored under ``key``, computing (and freezing) it on first use.
+
+        The cache keeps at most ``max_cache_bytes`` of arrays, dropping the least recently used.
+        """
         try:
-            return self._cache[key]  # type: ignore[return-value]
+            value = self._cache[key]
         except KeyError:
             value = compute()
             if isinstance(value, np.ndarray):
                 value = _frozen(value)
-            self._cache[key] = value
+            self._store(key, value)
             return value
+        self._cache.move_to_end(key)
+        return value  # type: ignore[return-value]
+
+    def _store(self, key: Hashable, value: object) -> None:
+        self._cache[key] = value
+        self._cache_bytes += value.nbytes if isinstance(value, np.ndarray) else 0
+        while self._cache_bytes > self.max_cache_bytes and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_bytes -= dropped.nbytes if isinstance(dropped, np.ndarray) else 0
 
     def replace(self, **arrays: np.ndarray) -> Bars:
         """Return new bars with some arrays replaced and an empty cache (used by the look-ahead check)."""
         fields = {name: getattr(self, name) for name in ("time", *PRICE_COLUMNS, "volume")}
         fields.update(arrays)
-        return Bars(instrument=self.instrument, **fields)
+        return Bars(instrument=self.instrument, max_cache_bytes=self.max_cache_bytes, **fields)
