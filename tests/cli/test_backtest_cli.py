@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+import tradescan
 from tradescan import data
 from tradescan.cli import main
 from tradescan.cli.backtest_cmd import collect_params, params_from_document, parse_max_hold, parse_param
@@ -123,3 +125,42 @@ def test_max_hold_parsing() -> None:
     assert parse_max_hold("48") == 48
     with pytest.raises(TradeScanError, match="whole number"):
         parse_max_hold("abc")
+
+
+def test_params_file_from_top_carries_the_run_settings(tmp_path, capsys) -> None:
+    """An entry as `tradescan top --format yaml` prints it needs no other flag, and flags override it."""
+    data_dir = tmp_path / "data"
+    data.write_dataset(data.synthesize("USDJPY", "H1", 3000, seed=3), "USDJPY", "H1", data_dir=data_dir)
+    entry = {
+        "run_id": "X-1", "symbol": "USDJPY", "rank": 1, "strategy": "S1_TREND_EMA_ATR_ADX", "timeframe": "H1",
+        "broker": "zero", "start": "2020-01-15", "end": None,
+        "capital": {"initial": 5000, "currency": "USD", "risk_per_trade": 0.01, "compounding": False},
+        "max_hold_bars": 24, "stops_from": "signal_close", "scenarios": ["B"], "strategy_paths": [],
+        "params": {"ema_fast": 10, "ema_slow": 40}, "metrics": {"B": {"sharpe": 0.0}},
+    }
+    params_file = tmp_path / "best.yaml"
+    params_file.write_text(yaml.safe_dump([entry]))
+    assert main(["backtest", "--params-file", str(params_file), "--data-dir", str(data_dir), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    frame = data.load("USDJPY", "H1", start="2020-01-15", data_dir=data_dir)
+    expected = tradescan.backtest(
+        frame, "S1_TREND_EMA_ATR_ADX", {"ema_fast": 10, "ema_slow": 40}, symbol="USDJPY", scenarios=("B",),
+        broker="zero", capital=entry["capital"], max_hold_bars=24, stops_from="signal_close",
+    )
+    assert list(summary["metrics"]) == ["B"]
+    assert summary["metrics"]["B"]["net_pnl"] == pytest.approx(expected.metrics["B"]["net_pnl"], rel=1e-12)
+    assert summary["metrics"]["B"]["trades"] == expected.metrics["B"]["trades"] > 0
+    assert summary["settings"]["broker"] == "zero" and summary["settings"]["max_hold_bars"] == 24
+    assert pd.Timestamp(summary["start"]) >= pd.Timestamp("2020-01-15", tz="UTC")
+
+    assert main(["backtest", "--params-file", str(params_file), "--data-dir", str(data_dir), "--json",
+                 "--scenarios", "A,C", "--max-hold-bars", "none"]) == 0
+    overridden = json.loads(capsys.readouterr().out)
+    assert list(overridden["metrics"]) == ["A", "C"] and overridden["settings"]["max_hold_bars"] is None
+
+
+def test_missing_strategy_symbol_timeframe_is_a_one_line_error(capsys) -> None:
+    assert main(["backtest", "--symbol", "EURUSD"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "tradescan: error: backtest needs --strategy, --timeframe (on the command line or in --params-file)"
+    )

@@ -2,7 +2,10 @@
 
 Parameters come from ``--params-file`` (a flat mapping, a mapping with a ``params:`` key, or a list
 with one such entry — what ``tradescan top --format yaml`` prints) and then ``--param k=v`` flags,
-whose values are read as YAML scalars (``20``, ``2.5``, ``true``).
+whose values are read as YAML scalars (``20``, ``2.5``, ``true``). An entry printed by ``top`` also
+carries the run's settings (strategy, symbol, timeframe, broker, dates, capital, time stop, stop
+reference, strategy folders), so ``backtest --params-file`` alone reproduces the recorded metrics;
+a flag given on the command line overrides the file's setting.
 """
 
 from __future__ import annotations
@@ -29,15 +32,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="backtest one strategy on one symbol under cost scenarios",
         description="Backtest one strategy and parameter set on one stored dataset (DESIGN §4).",
     )
-    parser.add_argument("--strategy", required=True, help="registered strategy name")
-    parser.add_argument("--symbol", required=True, help="symbol of a stored dataset")
-    parser.add_argument("--timeframe", required=True, help="timeframe of the dataset (M1 ... D1)")
+    parser.add_argument("--strategy", default=None, help="registered strategy name")
+    parser.add_argument("--symbol", default=None, help="symbol of a stored dataset")
+    parser.add_argument("--timeframe", default=None, help="timeframe of the dataset (M1 ... D1)")
     parser.add_argument("--param", action="append", default=[], metavar="K=V", help="parameter (repeatable)")
-    parser.add_argument("--params-file", default=None, help="YAML/JSON file of parameters")
-    parser.add_argument("--scenarios", default="A,B,C", help="comma-separated cost scenarios (default A,B,C)")
-    parser.add_argument("--broker", default="default", help="broker profile name or YAML path")
-    parser.add_argument("--max-hold-bars", default="96", help="time stop in bars, or 'none' (default 96)")
-    parser.add_argument("--stops-from", default="fill", choices=("fill", "signal_close"))
+    parser.add_argument(
+        "--params-file", default=None, help="YAML/JSON file of parameters, e.g. from `tradescan top --format yaml`"
+    )
+    parser.add_argument("--scenarios", default=None, help="comma-separated cost scenarios (default A,B,C)")
+    parser.add_argument("--broker", default=None, help="broker profile name or YAML path (default: default)")
+    parser.add_argument("--max-hold-bars", default=None, help="time stop in bars, or 'none' (default 96)")
+    parser.add_argument("--stops-from", default=None, choices=("fill", "signal_close"), help="default: fill")
     parser.add_argument("--start", default=None, help="first bar time to include (e.g. 2020-01-01)")
     parser.add_argument("--end", default=None, help="last bar time to include")
     add_data_dir(parser)
@@ -50,23 +55,29 @@ def run(args: argparse.Namespace) -> int:
     """Load the bars, run the backtest, print it and optionally write it."""
     from tradescan.data import load
     from tradescan.engine import backtest
+    from tradescan.registry import get_strategy
 
-    params = collect_params(args.params_file, args.param)
-    frame = load(args.symbol, args.timeframe, args.start, args.end, data_dir=args.data_dir)
+    document = load_params_document(args.params_file) if args.params_file else None
+    settings = resolve_settings(args, document)
+    params = params_from_document(document, str(args.params_file)) if document is not None else {}
+    params.update(parse_param(pair) for pair in args.param)
+    strategy = get_strategy(settings["strategy"], extra_dirs=settings["strategy_paths"])
+    frame = load(settings["symbol"], settings["timeframe"], settings["start"], settings["end"], data_dir=args.data_dir)
     if len(frame) < 2:
-        raise TradeScanError(f"{args.symbol} {args.timeframe}: fewer than 2 bars between --start and --end")
+        raise TradeScanError(f"{settings['symbol']} {settings['timeframe']}: fewer than 2 bars between start and end")
     result = backtest(
         frame,
-        args.strategy,
+        strategy,
         params,
-        symbol=args.symbol,
-        scenarios=parse_scenarios(args.scenarios),
-        broker=args.broker,
-        max_hold_bars=parse_max_hold(args.max_hold_bars),
-        stops_from=args.stops_from,
-        timeframe=args.timeframe,
+        symbol=settings["symbol"],
+        scenarios=settings["scenarios"],
+        broker=settings["broker"],
+        capital=settings["capital"],
+        max_hold_bars=settings["max_hold_bars"],
+        stops_from=settings["stops_from"],
+        timeframe=settings["timeframe"],
     )
-    summary = _summary(result, args, frame)
+    summary = _summary(result, settings["timeframe"], frame)
     if args.out:
         write_outputs(result, Path(args.out), summary)
     if args.json:
@@ -74,6 +85,59 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(summary))
     return 0
+
+
+_DEFAULT_SETTINGS: dict[str, Any] = {
+    "broker": "default",
+    "scenarios": ("A", "B", "C"),
+    "max_hold_bars": 96,
+    "stops_from": "fill",
+    "start": None,
+    "end": None,
+    "capital": None,
+    "strategy_paths": [],
+}
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+# Settings a flag may give, with the parser of the flag's text; a flag left out is None.
+_FLAG_SETTINGS: dict[str, Any] = {
+    "strategy": _as_is,
+    "symbol": _as_is,
+    "timeframe": _as_is,
+    "broker": _as_is,
+    "scenarios": lambda text: parse_scenarios(text),
+    "max_hold_bars": lambda text: parse_max_hold(text),
+    "stops_from": _as_is,
+    "start": _as_is,
+    "end": _as_is,
+}
+
+
+def resolve_settings(args: argparse.Namespace, document: Any) -> dict[str, Any]:
+    """Merge the run settings: command-line flags, then the params file's entry, then defaults."""
+    from_file = _settings_in_document(document)
+    given = {key: value for key, value in vars(args).items() if key in _FLAG_SETTINGS and value is not None}
+    from_flags = {key: _FLAG_SETTINGS[key](value) for key, value in given.items()}
+    settings = {**_DEFAULT_SETTINGS, **from_file, **from_flags}
+    missing = [name for name in ("strategy", "symbol", "timeframe") if not settings.get(name)]
+    if missing:
+        flags = ", ".join(f"--{name}" for name in missing)
+        raise TradeScanError(f"backtest needs {flags} (on the command line or in --params-file)")
+    if isinstance(settings["scenarios"], str):
+        settings["scenarios"] = parse_scenarios(settings["scenarios"])
+    return settings
+
+
+def _settings_in_document(document: Any) -> dict[str, Any]:
+    entry = document[0] if isinstance(document, list) and len(document) == 1 else document
+    if not isinstance(entry, dict) or "params" not in entry:
+        return {}  # a flat mapping holds parameters only
+    keys = ("strategy", "symbol", "timeframe", *_DEFAULT_SETTINGS)
+    return {key: entry[key] for key in keys if key in entry and (entry[key] is not None or key in ("start", "end"))}
 
 
 # ---- argument parsing ---------------------------------------------------------------------------
@@ -133,18 +197,22 @@ def params_from_document(document: Any, source: str) -> dict[str, Any]:
     return {str(name): value for name, value in document.items()}
 
 
-def load_params_file(path_text: str) -> dict[str, Any]:
-    """Read a YAML or JSON params file."""
+def load_params_document(path_text: str) -> Any:
+    """Read a YAML or JSON params file and return the loaded document."""
     path = Path(path_text)
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise TradeScanError(f"--params-file {path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise TradeScanError(f"--params-file {path}: cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
         raise TradeScanError(f"--params-file {path}: not valid YAML/JSON: {exc}".replace("\n", " ")) from None
-    return params_from_document(document, str(path))
+
+
+def load_params_file(path_text: str) -> dict[str, Any]:
+    """Read a YAML or JSON params file and return its parameters."""
+    return params_from_document(load_params_document(path_text), path_text)
 
 
 def collect_params(params_file: str | None, pairs: Sequence[str]) -> dict[str, Any]:
@@ -157,11 +225,11 @@ def collect_params(params_file: str | None, pairs: Sequence[str]) -> dict[str, A
 # ---- output -------------------------------------------------------------------------------------
 
 
-def _summary(result: Any, args: argparse.Namespace, frame: Any) -> dict[str, Any]:
+def _summary(result: Any, timeframe: str, frame: Any) -> dict[str, Any]:
     return {
         "strategy": result.strategy,
         "symbol": result.symbol,
-        "timeframe": args.timeframe,
+        "timeframe": timeframe,
         "bars": len(frame),
         "start": str(frame["time"].iloc[0]),
         "end": str(frame["time"].iloc[-1]),
