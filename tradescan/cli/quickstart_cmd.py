@@ -78,6 +78,8 @@ def run_quickstart_command(args: argparse.Namespace) -> int:
         print(format_sweep_summary(result.manifest, str(result.run_dir)))
         print(f"\ntop {QUICKSTART_TOP_K} per symbol (scenario B):")
         print(format_top_table(entries, "B"))
-        print(f"\nnext: tradescan top {result.run_id} --format yaml > best.yaml; "
-              "tradescan backtest --params-file best.yaml ...")
+        if entries:
+            first = entries[0]["symbol"]
+            print(f"\nreproduce a finalist: tradescan top {result.run_id} --symbol {first} --k 1 --format yaml"
+                  " > best.yaml && tradescan backtest --params-file best.yaml")
     return 0 if result.status == "complete" else 1
