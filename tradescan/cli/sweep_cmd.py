@@ -141,6 +141,8 @@ def run_runs_command(args: argparse.Namespace) -> int:
         return 0
     if not runs:
         print("no runs yet; start one with 'tradescan sweep DIRECTIVE' or 'tradescan quickstart'")
+        return 0
+    print(f"{'run id':<40} {'status':<9} {'strategy':<32} symbols  started")
     for run_id, entry in sorted(runs.items(), key=lambda item: str(item[1].get("started"))):
         frozen = "  frozen" if entry.get("frozen") else ""
         print(f"{run_id:<40} {entry.get('status') or '-':<9} {entry.get('strategy') or '-':<32} "
