@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tradescan.atomic import atomic_write_bytes, atomic_write_with
 from tradescan.errors import TradeScanError, UnknownNameError
-from tradescan.store import FrozenRunError, ResultsStore, atomic_write_bytes, atomic_write_with
+from tradescan.store import FrozenRunError, ResultsStore
 
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temp(tmp_path: Path) -> None:

@@ -16,22 +16,18 @@ Every file is written to a temporary file in the same folder and renamed over th
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from tradescan.atomic import atomic_write_bytes, atomic_write_with, folder_lock
 from tradescan.errors import TradeScanError, UnknownNameError, did_you_mean
 from tradescan.paths import results_dir
 
-FILE_MODE = 0o644  # mkstemp makes 0600 files; results are meant to be read by colleagues and tools
 MANIFEST = "manifest.json"
 CATALOG = "catalog.json"
 FROZEN_MARKER = "FROZEN"
@@ -48,38 +44,6 @@ class FrozenRunError(TradeScanError):
 def utc_now() -> str:
     """Return the current UTC time as an ISO string with seconds."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, FILE_MODE)
-        with os.fdopen(handle, "wb") as temp_file:
-            temp_file.write(payload)
-            temp_file.flush()
-            os.fsync(temp_file.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-
-
-def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
-    """Let ``write`` fill a temporary path beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(handle, FILE_MODE)
-    os.close(handle)
-    try:
-        write(Path(temp_name))
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -175,17 +139,6 @@ class ResultsStore:
 
     # --- catalog ----------------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _catalog_lock(self) -> Iterator[None]:
-        # Several sweeps may finish at once (one per directive); the catalog is read-modify-write.
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".catalog.lock", "a+") as lock_file:
-            fcntl.flock(lock_file, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
-
     def read_catalog(self) -> dict[str, Any]:
         """Return ``{"runs": {run_id: summary}}`` (empty when no run was stored yet)."""
         path = self.root / CATALOG
@@ -197,7 +150,8 @@ class ResultsStore:
         """Merge ``fields`` into the catalog entry of ``run_id``."""
         if not allow_frozen:
             self.ensure_writable(run_id)
-        with self._catalog_lock():
+        # Several sweeps may finish at once (one per directive); the catalog is read-modify-write.
+        with folder_lock(self.root, ".catalog.lock"):
             catalog = self.read_catalog()
             catalog.setdefault("runs", {}).setdefault(run_id, {}).update(fields)
             atomic_write_bytes(self.root / CATALOG, _json_bytes(catalog))

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from tradescan.data.atomic import atomic_write_bytes, folder_lock
+from tradescan.atomic import atomic_write_bytes, folder_lock
 from tradescan.errors import DataError
 
 MANIFEST_NAME = "manifest.json"

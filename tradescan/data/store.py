@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradescan.data.atomic import atomic_write_bytes
+from tradescan.atomic import atomic_write_bytes
 from tradescan.data.manifest import dataset_key, manifest_lock, read_manifest, record_dataset
 from tradescan.data.schema import BAR_COLUMNS, TIME_DTYPE, VALUE_COLUMNS, standard_bars
 from tradescan.data.timeframes import TIMEFRAMES, timeframe_ns, validate_timeframe

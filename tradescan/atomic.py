@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+FILE_MODE = 0o644  # mkstemp makes 0600 files; data and results are meant to be read by colleagues and tools
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:
@@ -18,10 +20,29 @@ def atomic_write_bytes(path: Path, payload: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(handle, FILE_MODE)
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def atomic_write_with(path: Path, write: Callable[[Path], None]) -> None:
+    """Let ``write`` fill a temporary path beside ``path``, then rename it over ``path``.
+
+    For writers that want a path rather than bytes (``DataFrame.to_parquet``).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(handle, FILE_MODE)
+    os.close(handle)
+    try:
+        write(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
