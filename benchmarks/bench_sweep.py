@@ -5,8 +5,10 @@ Prints, best of ``--repeat`` runs (the machine is shared, figures are noisy):
 * stage-1 trials/s with the random sampler and with TPE (the driver's stage-1 time, Ray startup excluded);
 * the compute limit: workers x the in-process single-core backtest rate (same space, scenario B);
 * Optuna's own in-memory ask/tell rate for the same space and trial count;
-* the actors' extra private memory against the bar data's size;
-* seconds from the start (Ray not yet running) to the first trial result.
+* the private memory (USS) a second actor adds by holding the bars, against the bar data's size, and
+  separately the derived session arrays and indicator cache per symbol;
+* seconds from the sweep's start (``prepare``, Ray not yet running) to the first trial result, and
+  the ``ray.init`` part of it.
 
 Targets: random >= 80 % of the compute limit; TPE >= 90 % of Optuna's own rate; each extra actor adds
 < 10 % of the bar data in memory; first result <= 10 s after start.
@@ -73,8 +75,10 @@ def write_directive(folder: Path, sampler: str, trials: int, batch_size: int, ta
     return path
 
 
-def sweep_rate(directive: Path, data_dir: Path, workers: int, results: Path) -> tuple[float, float | None]:
-    """Run a sweep; return (stage-1 trials/s, seconds from start to the first result)."""
+def sweep_rate(
+    directive: Path, data_dir: Path, workers: int, results: Path
+) -> tuple[float, float | None, float | None]:
+    """Run a sweep; return (stage-1 trials/s, seconds from start to the first result, ray.init seconds)."""
     from tradescan.preflight import prepare
     from tradescan.store import ResultsStore
     from tradescan.sweep.driver import SweepDriver
@@ -86,7 +90,8 @@ def sweep_rate(directive: Path, data_dir: Path, workers: int, results: Path) -> 
     store.root.mkdir(parents=True, exist_ok=True)
     manifest = SweepDriver(plan, store, store.default_storage_url(), workers=workers, progress=clock).run()  # type: ignore[arg-type]
     entry = manifest["symbols"][SYMBOL]
-    return entry["trials"]["ran"] / entry["stage1_seconds"], clock.first_result_s
+    ray_init_s = manifest["stage_seconds"].get("ray_init")
+    return entry["trials"]["ran"] / entry["stage1_seconds"], clock.first_result_s, ray_init_s
 
 
 def single_core_rate(data_dir: Path, n_trials: int) -> float:
@@ -159,7 +164,7 @@ def actor_memory(data_dir: Path, workers: int) -> dict[str, float]:
 
 
 def pool_ceiling(data_dir: Path, workers: int, n_trials: int, batch_size: int) -> tuple[float, float]:
-    """Trials/s of the actor pool alone (fixed parameters, no Optuna, same batching): Ray's ceiling.
+    """Trials/s of the actor pool alone (fixed parameters, no Optuna, same chunks): Ray's ceiling.
 
     Returns the rate and the driver's CPU use in percent of one core.
     """
@@ -176,14 +181,10 @@ def pool_ceiling(data_dir: Path, workers: int, n_trials: int, batch_size: int) -
     pool.add_symbol(SYMBOL, ray.put(bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL)))
     params = _random_params(n_trials)
     pool.map(SYMBOL, "evaluate_batch", params[:batch_size])
+    chunk = -(-batch_size // pool.size)  # as stage 1 streams random and grid trials
     started, cpu_started = time.perf_counter(), time.process_time()
-    in_flight = []
-    for first in range(0, n_trials, batch_size):
-        in_flight.append(pool.submit(SYMBOL, "evaluate_batch", params[first : first + batch_size]))
-        if len(in_flight) == 2:
-            pool.gather(in_flight.pop(0))
-    for pending in in_flight:
-        pool.gather(pending)
+    for _ in pool.stream(SYMBOL, "evaluate_batch", (params[i : i + chunk] for i in range(0, n_trials, chunk))):
+        pass
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     pool.shutdown()
@@ -191,7 +192,14 @@ def pool_ceiling(data_dir: Path, workers: int, n_trials: int, batch_size: int) -
 
 
 def bars_only_memory(data_dir: Path) -> dict[str, float]:
-    """Private memory an actor adds by receiving the bars (zero-copy from the object store)."""
+    """Private memory (USS) each extra actor adds by holding the bars, as an evaluator does.
+
+    Two probe actors receive the same object-store reference and wrap it in ``Bars`` exactly as an
+    evaluator does (``bars_from_payload``), then read every page. The bars' pages are shared with the
+    object store and the other actor; what the second actor's private memory grows by is what one more
+    actor costs for the bars (copies would show here in full). Derived session arrays are measured
+    separately (``actor_memory``).
+    """
     import ray
 
     from tradescan import data
@@ -200,28 +208,41 @@ def bars_only_memory(data_dir: Path) -> dict[str, float]:
     @ray.remote(num_cpus=1)
     class Probe:
         def __init__(self) -> None:
-            self.payload: Any = None
+            self.bars: Any = None
 
         def memory(self) -> dict[str, int]:
             from tradescan.sweep.evaluator import process_memory_bytes
 
             return process_memory_bytes()
 
-        def hold(self, payload: Any) -> float:
-            self.payload = payload  # keep the arrays alive, as an evaluator's Bars do
-            return float(sum(float(a[-1]) for k, a in payload.items() if k != "time"))
+        def hold(self, symbol: str, payload: Any) -> dict[str, Any]:
+            from tradescan.sweep.evaluator import bars_from_payload
 
-    payload = bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL)
+            self.bars = bars_from_payload(symbol, payload)  # keep the arrays alive, as an evaluator does
+            arrays = {name: getattr(self.bars, name) for name in payload}
+            touched = float(sum(float(np.sum(a.view(np.int64) if a.dtype.kind == "M" else a))
+                                for a in arrays.values()))
+            shared = all(np.shares_memory(arrays[name], payload[name]) for name in payload)
+            read_only = not any(array.flags.writeable for array in payload.values())
+            return {"touched": touched, "zero_copy": shared and read_only}
+
+    frame = data.load(SYMBOL, TIMEFRAME, data_dir=data_dir)
+    payload = bars_payload(frame, SYMBOL)
     bar_bytes = sum(array.nbytes for array in payload.values())
     reference = ray.put(payload)
-    probe = Probe.remote()  # type: ignore[attr-defined]
-    warm_up = bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir).iloc[:100], SYMBOL)
-    ray.get(probe.hold.remote(ray.put(warm_up)))  # the first call allocates Ray's own buffers
-    before = ray.get(probe.memory.remote())
-    ray.get(probe.hold.remote(reference))
-    after = ray.get(probe.memory.remote())
-    ray.kill(probe)
-    return {"bar_data_mb": bar_bytes / MB, "private_added_mb": (after["private"] - before["private"]) / MB}
+    warm_up = ray.put(bars_payload(frame.iloc[:100], SYMBOL))
+    probes = [Probe.remote() for _ in range(2)]  # type: ignore[attr-defined]
+    ray.get([probe.hold.remote(SYMBOL, warm_up) for probe in probes])  # Ray's own buffers, imports
+    added, zero_copy = [], True
+    for probe in probes:  # one after the other: the second one's pages are already mapped by the first
+        before = ray.get(probe.memory.remote())
+        zero_copy &= ray.get(probe.hold.remote(SYMBOL, reference))["zero_copy"]
+        after = ray.get(probe.memory.remote())
+        added.append((after["private"] - before["private"]) / MB)
+    for probe in probes:
+        ray.kill(probe)
+    return {"bar_data_mb": bar_bytes / MB, "first_actor_mb": added[0], "private_added_mb": added[1],
+            "zero_copy": float(zero_copy)}
 
 
 def _random_params(n_trials: int) -> list[dict[str, Any]]:
@@ -252,8 +273,8 @@ def main() -> None:
         tpe_directive = write_directive(root, "tpe", args.tpe_trials, args.batch_size, "TPE")
 
         # First: the time to the first result, from a process where Ray is not running yet.
-        _, first_result_s = sweep_rate(write_directive(root, "random", 64, args.batch_size, "FIRST"), data_dir,
-                                       args.workers, root / "r_first")
+        _, first_result_s, ray_init_s = sweep_rate(write_directive(root, "random", 64, args.batch_size, "FIRST"),
+                                                   data_dir, args.workers, root / "r_first")
         runs: list[dict[str, float]] = []
         for attempt in range(args.repeat):
             # Each figure is compared with a reference measured right before it, on the same load.
@@ -267,11 +288,11 @@ def main() -> None:
                          "random_share": random_rate / (args.workers * single), "tpe_share": tpe_rate / own_tpe})
         memory = actor_memory(data_dir, args.workers)
         bars_only = bars_only_memory(data_dir)
-    report(args, runs, memory, bars_only, first_result_s)
+    report(args, runs, memory, bars_only, first_result_s, ray_init_s)
 
 
 def report(args: argparse.Namespace, runs: list[dict[str, float]], memory: dict[str, float],
-           bars_only: dict[str, float], first_result_s: float | None) -> None:
+           bars_only: dict[str, float], first_result_s: float | None, ray_init_s: float | None) -> None:
     """Print every repeat, then the best figures against their targets."""
     print(f"bars={args.bars:,} workers={args.workers} batch_size={args.batch_size} repeats={args.repeat}")
     for index, run in enumerate(runs, start=1):
@@ -291,11 +312,13 @@ def report(args: argparse.Namespace, runs: list[dict[str, float]], memory: dict[
           f"{100 * best_tpe['tpe_share']:5.1f} % of Optuna's own in-memory TPE {best_tpe['own_tpe']:.1f} trials/s "
           f"({args.tpe_trials} trials) (target >= 90 %)")
     print(f"bar data                     {bars_only['bar_data_mb']:8.2f} MB")
-    print(f"actor private memory, bars   {bars_only['private_added_mb']:8.2f} MB = "
-          f"{100 * bars_only['private_added_mb'] / bars_only['bar_data_mb']:5.1f} % of the bar data (target < 10 %)")
+    print(f"extra actor private, bars    {bars_only['private_added_mb']:8.2f} MB = "
+          f"{100 * bars_only['private_added_mb'] / bars_only['bar_data_mb']:5.1f} % of the bar data (target < 10 %); "
+          f"zero-copy {'yes' if bars_only['zero_copy'] else 'NO'}; first actor {bars_only['first_actor_mb']:.2f} MB")
     print(f"  + BacktestSession arrays   {memory['session_mb']:8.2f} MB per symbol; with the indicator cache "
           f"after 64 trials {memory['session_and_cache_mb']:.2f} MB")
-    print(f"first result after start     {first_result_s or float('nan'):8.2f} s (includes ray.init) (target <= 10 s)")
+    print(f"first result after start     {first_result_s or float('nan'):8.2f} s (target <= 10 s), of which "
+          f"ray.init {ray_init_s or float('nan'):.2f} s")
 
 
 if __name__ == "__main__":

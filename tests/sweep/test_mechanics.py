@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 from optuna.trial import TrialState
@@ -106,3 +107,15 @@ def test_rich_progress_tracks_rate_and_best() -> None:
         display.note("EURUSD", "stage 2")
         task = display._progress.tasks[display._tasks["EURUSD"]]
         assert task.completed == 6 and task.fields["best"] == "1.2500" and task.fields["note"] == "stage 2"
+
+
+def test_bars_from_payload_keeps_the_payload_arrays_without_copying() -> None:
+    from tradescan import data
+    from tradescan.sweep.evaluator import BAR_ARRAYS, bars_from_payload, bars_payload
+
+    payload = bars_payload(data.synthesize("EURUSD", "H1", 500, seed=1), "EURUSD")
+    for array in payload.values():
+        array.flags.writeable = False  # as Ray hands object-store buffers to an actor
+    bars = bars_from_payload("EURUSD", payload)
+    for name in BAR_ARRAYS:
+        assert np.shares_memory(getattr(bars, name), payload[name]), name

@@ -9,14 +9,19 @@ Modules (one concept each):
 
 * ``api``        ``run_sweep(directive, workers=, address=, storage=, data_dir=, results_dir=, progress=)``
   -> ``SweepResult(run_id, run_dir, manifest, storage_url)``;
-* ``driver``     ``SweepDriver``: Ray + actors -> preflight -> per symbol (bars into the object store once,
-  stage 1, stage 2, tables) -> manifest; a failing symbol is recorded, never fatal to the others;
-* ``stage1``     batches of ``batch_size`` trials asked from an in-memory Optuna study (TPE with
-  ``constant_liar`` or random; grids enumerated by ``grid``), two batches in flight, told in trial order;
+* ``driver``     ``SweepDriver``: Ray + actors (warming up) while the first preflight runs -> per symbol
+  (preflight, bars into the object store once, stage 1, stage 2, tables) -> manifest; a failing symbol is
+  recorded, never fatal to the others;
+* ``stage1``     TPE: batches of ``batch_size`` trials asked from an in-memory Optuna study
+  (``constant_liar``), two batches in flight, told in trial order; random and grid: no study, chunks
+  streamed to free actors, written in trial order;
+* ``sources``    where trials come from: ``OptunaSource`` (TPE), ``GridSource``, ``RandomSource``;
+* ``draws``      random parameter sets drawn in bulk with NumPy, fixed by (seed, symbol, trial number);
 * ``stage2``     top-k distinct COMPLETE trials re-run under the stage-2 scenarios;
 * ``evaluator``  ``EvaluatorCore`` (the Ray actor, one CPU): one ``BacktestSession`` per symbol,
   ``evaluate_batch(symbol, [params]) -> [(metrics, None) | (None, error)]``, ``run_finalists``;
-* ``pool``       actor bookkeeping: split/gather in order, replacement of dead actors, re-runs;
+* ``pool``       actor bookkeeping: split/gather in order or stream to free actors, replacement of dead
+  actors, re-runs;
 * ``storage``    RDB study per (run, symbol) named ``<run_id>/<symbol>``; ``TrialWriter`` writes finished
   trials in batches on a background thread;
 * ``objectives`` one module per objective + ``stage1_value`` (the min-trades penalty);

@@ -1,9 +1,10 @@
 """The two-stage sweep driver, split into small named steps.
 
-``SweepDriver.run`` = start Ray and the actors → preflight (while the actors boot) → for each symbol
-independently: put its bars into the object store once, stage 1, stage 2, write its tables → finish the
-manifest. A symbol that is BLOCKed, whose trials all fail, or whose driver step raises is recorded in
-the manifest with its reason and never stops the others.
+``SweepDriver.run`` = start Ray and the actors while the first symbol's preflight runs in a thread (the
+actors then load their compiled kernels while the driver prepares) → for each symbol independently:
+preflight (the first one is ready by then), put its bars into the object store once, stage 1, stage 2,
+write its tables → finish the manifest. A symbol that is BLOCKed, whose trials all fail, or whose driver
+step raises is recorded in the manifest with its reason and never stops the others.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import platform
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from tradescan.preflight import ALLOW, BLOCK, PreflightReport, SweepPlan, SymbolCheck, preflight
+from tradescan.preflight import ALLOW, BLOCK, SweepPlan, SymbolCheck, check_symbol
 from tradescan.store import (
     FINALIST_EQUITY_FILE,
     FINALIST_TRADES_FILE,
@@ -126,6 +128,7 @@ class SweepDriver:
         self.records: dict[str, SymbolRecord] = {}
         self.manifest: dict[str, Any] = {}
         self.stage_seconds: dict[str, float] = {"startup": 0.0, "preflight": 0.0, "stage1": 0.0, "stage2": 0.0}
+        self.first_check: Future[SymbolCheck] | None = None
 
     @property
     def run_id(self) -> str:
@@ -137,21 +140,24 @@ class SweepDriver:
         """Run every symbol and return the final manifest."""
         started = time.perf_counter()
         self.store.ensure_writable(self.run_id)
-        pool = self._start_pool()
-        try:
-            self._begin_manifest()
-            report = self._preflight()
-            for symbol, check in report.symbols.items():
-                self.records[symbol] = self._run_symbol(pool, check)
-                self._write_tables()
-                self._write_manifest("running")
-        except BaseException as exc:
-            # Ctrl-C or a driver fault: say so in the manifest; a re-run resumes from the stored trials.
-            if self.manifest:
-                self._write_manifest("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-            raise
-        finally:
-            pool.shutdown()
+        symbols = list(self.plan.directive.symbols)
+        with ThreadPoolExecutor(1, thread_name_prefix="tradescan-preflight") as background:
+            # Preflight is CPU work in this process; starting Ray is mostly waiting on its processes.
+            self.first_check = background.submit(self._timed_check, symbols[0])
+            pool = self._start_pool(symbols[0])
+            try:
+                self._begin_manifest()
+                for symbol in symbols:
+                    self.records[symbol] = self._run_symbol(pool, self._check(symbol))
+                    self._write_tables()
+                    self._write_manifest("running")
+            except BaseException as exc:
+                # Ctrl-C or a driver fault: say so in the manifest; a re-run resumes from the stored trials.
+                if self.manifest:
+                    self._write_manifest("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+                raise
+            finally:
+                pool.shutdown()
         self.stage_seconds["total"] = time.perf_counter() - started
         self._write_manifest(self._final_status(), finished=utc_now())
         return self.manifest
@@ -184,20 +190,31 @@ class SweepDriver:
         except Exception:
             return {}
 
-    def _start_pool(self) -> EvaluatorPool:
+    def _start_pool(self, first_symbol: str) -> EvaluatorPool:
         started = time.perf_counter()
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         n_actors = ensure_ray(self.workers, self.address)
+        self.stage_seconds["ray_init"] = time.perf_counter() - started
         pool = EvaluatorPool(EvaluatorSettings.from_plan(self.plan), n_actors)
+        pool.warm_up(first_symbol)
         self.manifest["workers"] = n_actors
         self.stage_seconds["startup"] = time.perf_counter() - started
         return pool
 
-    def _preflight(self) -> PreflightReport:
+    def _timed_check(self, symbol: str) -> SymbolCheck:
         started = time.perf_counter()
-        report = preflight(self.plan)
-        self.stage_seconds["preflight"] = time.perf_counter() - started
-        return report
+        check = check_symbol(self.plan, symbol)
+        self.stage_seconds["preflight"] += time.perf_counter() - started
+        return check
+
+    def _check(self, symbol: str) -> SymbolCheck:
+        """Return the preflight verdict of ``symbol`` (the first one was started in the background)."""
+        if self.first_check is not None:
+            first, self.first_check = self.first_check, None
+            check = first.result()
+            if check.symbol == symbol:
+                return check
+        return self._timed_check(symbol)
 
     def _run_symbol(self, pool: EvaluatorPool, check: SymbolCheck) -> SymbolRecord:
         if check.status != ALLOW:

@@ -23,18 +23,36 @@ TrialOutcome = tuple[dict[str, float] | None, str | None]
 FinalistOutcome = tuple[dict[str, Any] | None, str | None]
 
 BAR_ARRAYS = ("time", "open", "high", "low", "close", "volume")
+WARM_UP_BARS = 2_000
 
 
 def bars_payload(frame: Any, symbol: str) -> dict[str, np.ndarray]:
     """Return a DataFrame's bars as plain NumPy arrays (what goes into the object store, once).
 
-    Plain arrays (not a DataFrame, not ``Bars``) deserialise zero-copy in every actor on the node.
+    Plain arrays (not a DataFrame, not ``Bars``) deserialise zero-copy in every actor on the node:
+    each actor maps the object store's read-only buffers, and ``bars_from_payload`` keeps them as they are.
     """
     from tradescan.bars import Bars
     from tradescan.instruments import get as get_instrument
 
     bars = Bars.from_frame(frame, get_instrument(symbol))
-    return {name: np.asarray(getattr(bars, name)) for name in BAR_ARRAYS}
+    payload = {name: np.asarray(getattr(bars, name)) for name in BAR_ARRAYS}
+    # Ray pickles datetime64 arrays in-band (a private copy per actor); int64 goes out-of-band, zero-copy.
+    payload["time"] = payload["time"].view(np.int64)
+    return payload
+
+
+def bars_from_payload(symbol: str, payload: Mapping[str, np.ndarray]) -> Any:
+    """Return ``Bars`` over the payload's arrays without copying them (they are already the right
+    dtype, contiguous and, from the object store, read-only)."""
+    from tradescan.bars import Bars
+    from tradescan.instruments import get as get_instrument
+
+    times = payload["time"]
+    if times.dtype == np.int64:
+        times = times.view("datetime64[ns]")  # a view: the object store's buffer stays the only copy
+    return Bars(time=times, open=payload["open"], high=payload["high"], low=payload["low"],
+                close=payload["close"], volume=payload["volume"], instrument=get_instrument(symbol))
 
 
 def error_text(exc: BaseException) -> str:
@@ -66,31 +84,39 @@ class EvaluatorCore:
             self._strategy = get_strategy(self.settings.strategy, self.settings.strategy_dirs)
         return self._strategy
 
+    def warm_up(self, symbol: str) -> bool:
+        """Run one backtest on a few synthetic bars of ``symbol``, so that the strategy is resolved and
+        the compiled kernels are loaded from numba's cache while the driver still prepares the sweep.
+
+        Returns whether it ran; a failure here is not a verdict (the real trials report their own).
+        """
+        from tradescan.data import synthesize
+
+        try:
+            frame = synthesize(symbol, "H1", WARM_UP_BARS, seed=0)
+            session = self._session(symbol, bars_payload(frame, symbol))
+            session.evaluate(self.strategy(), None, (self.settings.stage1_scenario,))
+        except Exception:
+            return False
+        return True
+
     def load_symbol(self, symbol: str, payload: Mapping[str, np.ndarray]) -> int:
         """Build the symbol's session from its bar arrays; return the number of bars."""
-        from tradescan.bars import Bars
-        from tradescan.engine import BacktestSession
-        from tradescan.instruments import get as get_instrument
+        self._sessions[symbol] = self._session(symbol, payload)
+        return len(self._sessions[symbol].bars)
 
-        bars = Bars(
-            time=payload["time"],
-            open=payload["open"],
-            high=payload["high"],
-            low=payload["low"],
-            close=payload["close"],
-            volume=payload["volume"],
-            instrument=get_instrument(symbol),
-        )
+    def _session(self, symbol: str, payload: Mapping[str, np.ndarray]) -> Any:
+        from tradescan.engine import BacktestSession
+
         settings = self.settings
-        self._sessions[symbol] = BacktestSession(
-            bars,
+        return BacktestSession(
+            bars_from_payload(symbol, payload),
             broker=settings.broker,
             capital=settings.capital,
             scenarios=settings.scenarios,
             max_hold_bars=settings.max_hold_bars,
             stops_from=settings.stops_from,
         )
-        return len(bars)
 
     def drop_symbol(self, symbol: str) -> None:
         """Forget a symbol's session (its sweep is over)."""

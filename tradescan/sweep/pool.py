@@ -6,12 +6,16 @@ result of a batch does not depend on how many actors there are. An actor that di
 (``RayActorError``) is replaced by a fresh one, which first loads the symbol's bars, and its chunk is
 re-run; a chunk that kills its actor twice is re-run one trial at a time so that only the trial that
 kills the process is recorded as failed.
+
+``stream`` is the other way to run work whose chunks do not depend on each other's results (random
+and grid search): each actor keeps up to ``depth`` chunks queued and gets the next one the moment one
+returns, so a slow actor never leaves the other idle at a batch boundary.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,6 +75,11 @@ class EvaluatorPool:
     @property
     def actors(self) -> list[Any]:
         return [slot.actor for slot in self._slots]
+
+    def warm_up(self, symbol: str) -> None:
+        """Ask every actor to load its compiled kernels now (does not wait; see ``EvaluatorCore.warm_up``)."""
+        for slot in self._slots:
+            slot.actor.warm_up.remote(symbol)
 
     def wait_ready(self) -> list[int]:
         """Block until every actor has started; return their process ids."""
@@ -165,6 +174,54 @@ class EvaluatorPool:
                 self._replace(index, self._slots[index].generation)
                 outcomes.append((None, ACTOR_DIED))
         return outcomes
+
+    def stream(
+        self, symbol: str, method: str, chunks: Iterable[Sequence[Mapping[str, Any]]], depth: int = 2
+    ) -> Iterator[tuple[int, list[Any]]]:
+        """Run every chunk on whichever actor is free; yield ``(chunk index, outcomes)`` as they finish.
+
+        ``chunks`` is consumed lazily, one chunk per free place in an actor's queue, so the caller may
+        draw parameters as they are needed. An empty chunk is yielded back at once without a call.
+        """
+        import ray
+
+        source = enumerate(chunks)
+        running: dict[Any, tuple[int, int, int, list[Mapping[str, Any]]]] = {}
+        queued = [0] * self.size
+        ready_now: list[tuple[int, list[Any]]] = []
+
+        def refill(index: int) -> None:
+            while queued[index] < depth:
+                item = next(source, None)
+                if item is None:
+                    return
+                number, chunk = item
+                if not chunk:
+                    ready_now.append((number, []))
+                    continue
+                slot = self._slots[index]
+                self._ensure_loaded(slot, symbol)
+                reference = getattr(slot.actor, method).remote(symbol, list(chunk))
+                running[reference] = (number, index, slot.generation, list(chunk))
+                queued[index] += 1
+
+        for index in range(self.size):
+            refill(index)
+        while running or ready_now:
+            while ready_now:
+                yield ready_now.pop(0)
+            if not running:
+                break
+            finished, _ = ray.wait(list(running), num_returns=1)
+            number, index, generation, chunk = running.pop(finished[0])
+            queued[index] -= 1
+            try:
+                outcomes = list(ray.get(finished[0]))
+            except ray.exceptions.RayActorError:
+                self._replace(index, generation)
+                outcomes = self._rerun(symbol, method, index, chunk)
+            refill(index)  # before the caller's work, so the actor stays busy meanwhile
+            yield number, outcomes
 
     def map(self, symbol: str, method: str, params_list: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Submit and gather in one call."""

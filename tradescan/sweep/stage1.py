@@ -1,9 +1,15 @@
-"""Stage 1 of one symbol: sample parameter sets in batches, backtest them on the actors, tell in order.
+"""Stage 1 of one symbol: propose parameter sets, backtest them on the actors, record them in order.
 
-The loop keeps two batches in flight (the sampler proposes batch k+1 while the actors run batch k) and
-tells each batch back in trial-number order once all of it returned. Batch size and pipeline depth
-come from the directive and this module, never from the number of workers, so for a given seed the
-sequence of trials and every value is the same on 1 worker or 100.
+Two loops, because the samplers differ in what the next proposal depends on:
+
+* TPE (``_run_tpe``) keeps two batches in flight (the sampler proposes batch k+1 while the actors run
+  batch k) and tells each batch back in trial-number order once all of it returned. Batch size and
+  pipeline depth come from the directive and this module, never from the number of workers, so the
+  sequence of asks and tells, and so every trial, is the same on 1 worker or 100.
+* Random and grid (``_run_planned``) know every trial's parameters from its number, so no Optuna study
+  is involved: chunks stream to whichever actor is free (``EvaluatorPool.stream``), finished chunks are
+  scored as they return and handed to the writer in trial-number order (so the stored trials are
+  always a prefix, which is what resuming relies on).
 
 Outcomes map explicitly onto Optuna states (Ray's Optuna adapter habit):
 
@@ -14,9 +20,11 @@ Outcomes map explicitly onto Optuna states (Ray's Optuna adapter habit):
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,10 +37,20 @@ from tradescan.sweep.grid import plan_grid
 from tradescan.sweep.objectives import Objective, ObjectiveError, stage1_value
 from tradescan.sweep.pool import EvaluatorPool, PendingBatch
 from tradescan.sweep.progress import NullProgress
+from tradescan.sweep.sources import (
+    AskedTrial,
+    GridSource,
+    OptunaSource,
+    PlannedSource,
+    RandomSource,
+    finished_trial,
+)
 from tradescan.sweep.storage import TrialWriter, finished_trials
 
-# Batches in flight at once: 2 overlaps sampling with backtesting; fixed so results never depend on it.
+# TPE batches in flight at once: 2 overlaps sampling with backtesting; fixed so results never depend on it.
 PIPELINE_DEPTH = 2
+# Chunks queued per actor for random and grid: one running, one waiting, so an actor never waits for the driver.
+STREAM_DEPTH = 2
 
 
 @dataclass(frozen=True)
@@ -50,16 +68,6 @@ class Stage1Config:
 
 
 @dataclass
-class AskedTrial:
-    """One proposed parameter set: its number, parameters and, if it breaks one, the constraint."""
-
-    number: int
-    params: dict[str, Any]
-    handle: Any
-    violated: str | None = None
-
-
-@dataclass
 class Stage1Result:
     """The finished trials of one symbol (resumed ones first) and counts for the manifest."""
 
@@ -71,91 +79,9 @@ class Stage1Result:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-# --- trial sources ------------------------------------------------------------------------------------
-
-
-class OptunaSource:
-    """Proposes trials with an Optuna sampler on an in-memory study (TPE or random)."""
-
-    def __init__(self, study: optuna.Study, space: SearchSpace) -> None:
-        self.study = study
-        self.space = space
-        self.distributions = space.distributions()
-
-    def ask(self, n_trials: int) -> list[AskedTrial]:
-        asked = []
-        for _ in range(n_trials):
-            trial = self.study.ask(self.distributions)
-            params = trial.params  # a fresh copy on every access
-            asked.append(AskedTrial(trial.number, params, trial, self.space.violated_constraint(params)))
-        return asked
-
-    def tell(self, asked: AskedTrial, state: TrialState, value: float | None, attrs: Mapping[str, Any]) -> None:
-        for key, attr in attrs.items():
-            asked.handle.set_user_attr(key, attr)
-        _tell(self.study, asked.handle, value if state == TrialState.COMPLETE else None, state)
-
-
-class GridSource:
-    """Proposes the grid's points in order, starting after the points already finished."""
-
-    def __init__(self, study: optuna.Study, space: SearchSpace, points: list[dict[str, Any]], start: int) -> None:
-        self.study = study
-        self.points = points
-        self.next_index = start
-        distributions = space.distributions()
-        self.distributions = {name: distributions[name] for name in (points[0] if points else {})}
-
-    def ask(self, n_trials: int) -> list[AskedTrial]:
-        chosen = self.points[self.next_index : self.next_index + n_trials]
-        # Trials are told in order and a resumed study holds points 0..start-1, so number = grid index.
-        asked = [AskedTrial(self.next_index + i, dict(p), self.next_index + i) for i, p in enumerate(chosen)]
-        self.next_index += len(chosen)
-        return asked
-
-    def tell(self, asked: AskedTrial, state: TrialState, value: float | None, attrs: Mapping[str, Any]) -> None:
-        trial = optuna.trial.create_trial(
-            state=state,
-            value=value if state == TrialState.COMPLETE else None,
-            params=asked.params,
-            distributions=self.distributions,
-            user_attrs={**attrs, "grid_index": asked.handle},
-        )
-        self.study.add_trial(trial)
-
-
-TrialSource = OptunaSource | GridSource
-
-
-def _tell(study: optuna.Study, trial: optuna.Trial, value: float | None, state: TrialState) -> None:
-    """Tell Optuna a result without ``Study.tell``'s deep copy of the finished trial.
-
-    ``Study.tell`` returns a deep copy of the trial, which measured ~1 ms per trial here — more than the
-    random sampler's whole ask/tell — on the driver's critical path. The same internal function does
-    the telling; if a future Optuna moves it, the public ``Study.tell`` is used.
-    """
-    if _TELL_WITHOUT_COPY is None:
-        study.tell(trial, value, state=state)
-    else:
-        _TELL_WITHOUT_COPY(study, trial, value, state, suppress_warning=True)
-
-
-def _internal_tell() -> Any:
-    try:
-        from optuna.study._tell import _tell_with_warning
-    except ImportError:  # pragma: no cover - depends on the Optuna version
-        return None
-    return _tell_with_warning
-
-
-_TELL_WITHOUT_COPY = _internal_tell()
-
-
 def make_sampler(config: Stage1Config) -> optuna.samplers.BaseSampler:
-    """Return the sampler of the in-memory study (TPE with a constant liar for batches, or random)."""
-    if config.sampler == "tpe":
-        return optuna.samplers.TPESampler(seed=config.seed, constant_liar=True)
-    return optuna.samplers.RandomSampler(seed=config.seed)
+    """Return the sampler of the in-memory study (TPE with a constant liar for batches)."""
+    return optuna.samplers.TPESampler(seed=config.seed, constant_liar=True)
 
 
 def memory_study(config: Stage1Config, resumed: list[FrozenTrial]) -> optuna.Study:
@@ -194,7 +120,7 @@ class _InFlight:
 
 
 class Stage1Runner:
-    """Runs stage 1 of one symbol: seed, ask, evaluate, tell, write, repeat."""
+    """Runs stage 1 of one symbol: propose, evaluate, score, write, repeat."""
 
     def __init__(
         self,
@@ -217,26 +143,82 @@ class Stage1Runner:
         """Run the remaining trials and return every finished trial of the symbol."""
         started = time.perf_counter()
         resumed = finished_trials(self.rdb_study)
-        study = memory_study(self.config, resumed)
-        source, total, grid_removed = self._source(study, len(resumed))
+        total, grid_removed, grid_points = self._plan()
         self._note_best(resumed)
         self.progress.start_symbol(self.symbol, total, min(len(resumed), total))
+        remaining = max(0, total - len(resumed))
         writer = TrialWriter(self.rdb_study)
         try:
-            self._loop(source, study, max(0, total - len(resumed)), writer)
+            if self.config.sampler == "tpe":
+                trials = self._run_tpe(resumed, remaining, writer)
+            else:
+                trials = self._run_planned(self._planned_source(len(resumed), grid_points), resumed, remaining, writer)
         finally:
             writer.close()
-        trials = study.get_trials(deepcopy=False)
         return Stage1Result(trials, len(resumed), len(trials) - len(resumed), time.perf_counter() - started,
                             grid_removed, count_states(trials))
 
-    def _source(self, study: optuna.Study, n_done: int) -> tuple[TrialSource, int, int]:
+    def _plan(self) -> tuple[int, int, list[dict[str, Any]]]:
         if self.config.sampler != "grid":
-            return OptunaSource(study, self.space), self.config.trials, 0
+            return self.config.trials, 0, []
         grid = plan_grid(self.space, str(self.config.preset), self.config.trials)
-        return GridSource(study, self.space, grid.points, n_done), len(grid.points), grid.removed_by_constraints
+        return len(grid.points), grid.removed_by_constraints, grid.points
 
-    def _loop(self, source: TrialSource, study: optuna.Study, remaining: int, writer: TrialWriter) -> None:
+    def _planned_source(self, n_done: int, grid_points: list[dict[str, Any]]) -> PlannedSource:
+        if self.config.sampler == "grid":
+            return GridSource(self.space, grid_points, n_done)
+        return RandomSource(self.space, self.config.seed, self.symbol, n_done)
+
+    # --- random and grid: stream chunks, write in order ------------------------------------------
+
+    def _run_planned(
+        self, source: PlannedSource, resumed: list[FrozenTrial], remaining: int, writer: TrialWriter
+    ) -> list[FrozenTrial]:
+        trials = list(resumed)
+        chunks: dict[int, tuple[list[AskedTrial], dt.datetime]] = {}
+        done: dict[int, list[FrozenTrial]] = {}
+        next_to_write = 0
+        chunk_size = max(1, math.ceil(self.config.batch_size / self.pool.size))
+
+        def runnable_chunks() -> Iterator[list[dict[str, Any]]]:
+            for index, first in enumerate(range(0, remaining, chunk_size)):
+                asked = source.ask(min(chunk_size, remaining - first))
+                chunks[index] = (asked, dt.datetime.now())
+                yield [a.params for a in asked if a.violated is None]
+
+        for index, outcomes in self.pool.stream(self.symbol, "evaluate_batch", runnable_chunks(), STREAM_DEPTH):
+            asked, submitted = chunks.pop(index)
+            done[index] = self._finish_chunk(source, asked, outcomes, submitted)
+            while next_to_write in done:
+                finished = done.pop(next_to_write)
+                next_to_write += 1
+                writer.put(finished)
+                trials += finished
+                self._note_best(finished)
+                self.progress.advance(self.symbol, len(finished), self.best_value)
+        return trials
+
+    def _finish_chunk(
+        self, source: PlannedSource, asked: list[AskedTrial], outcomes: list[Any], submitted: dt.datetime
+    ) -> list[FrozenTrial]:
+        completed = dt.datetime.now()
+        results = iter(outcomes)
+        finished = []
+        for trial in asked:
+            outcome: tuple[TrialState, float | None, dict[str, Any]]
+            if trial.violated is not None:
+                outcome = (TrialState.PRUNED, None, {"reason": f"constraint violated: {trial.violated}"})
+            else:
+                outcome = score(self.config, next(results))
+            outcome[2].update(source.attrs(trial))
+            finished.append(finished_trial(trial, source.distributions, outcome, submitted, completed))
+        return finished
+
+    # --- TPE: batches asked and told in a fixed order ---------------------------------------------
+
+    def _run_tpe(self, resumed: list[FrozenTrial], remaining: int, writer: TrialWriter) -> list[FrozenTrial]:
+        study = memory_study(self.config, resumed)
+        source = OptunaSource(study, self.space)
         in_flight: deque[_InFlight] = deque()
         while remaining > 0 or in_flight:
             while remaining > 0 and len(in_flight) < PIPELINE_DEPTH:
@@ -244,22 +226,24 @@ class Stage1Runner:
                 remaining -= len(batch)
                 in_flight.append(self._submit(batch))
             self._tell(source, study, in_flight.popleft(), writer)
+        return study.get_trials(deepcopy=False)
 
     def _submit(self, batch: list[AskedTrial]) -> _InFlight:
         runnable = [asked.params for asked in batch if asked.violated is None]
         pending = self.pool.submit(self.symbol, "evaluate_batch", runnable) if runnable else None
         return _InFlight(batch, pending)
 
-    def _tell(self, source: TrialSource, study: optuna.Study, flight: _InFlight, writer: TrialWriter) -> None:
+    def _tell(self, source: OptunaSource, study: optuna.Study, flight: _InFlight, writer: TrialWriter) -> None:
         outcomes = iter(self.pool.gather(flight.pending) if flight.pending else [])
-        for asked in sorted(flight.asked, key=lambda a: a.number):
+        ordered = sorted(flight.asked, key=lambda a: a.number)
+        for asked in ordered:
             if asked.violated is not None:
                 source.tell(asked, TrialState.PRUNED, None, {"reason": f"constraint violated: {asked.violated}"})
                 continue
             state, value, attrs = score(self.config, next(outcomes))
             source.tell(asked, state, value, attrs)
         every_trial = study.get_trials(deepcopy=False)
-        finished = [every_trial[asked.number] for asked in sorted(flight.asked, key=lambda a: a.number)]
+        finished = [every_trial[asked.number] for asked in ordered]
         writer.put(finished)
         self._note_best(finished)
         self.progress.advance(self.symbol, len(flight.asked), self.best_value)

@@ -3,7 +3,8 @@
 Measured here, Optuna's ``RDBStorage`` costs ~20 ms of Python per trial added one by one (an ORM round
 trip per parameter), more than a backtest. So the sampler runs on an in-memory study seeded with the
 RDB study's finished trials, and finished trials go to the RDB in batches: a background thread inserts
-each batch in one transaction with SQLAlchemy Core into Optuna's own tables (~0.4 ms per trial). If
+each batch in one transaction into Optuna's own tables (~0.1 ms per trial: SQLAlchemy Core for the trial
+rows, one driver ``executemany`` per table for the parameters, values and attributes). If
 that fast path is not possible (not an SQLAlchemy storage, or a schema it does not know) the writer
 falls back to ``Study.add_trials``. Only finished trials are ever written, so a killed driver leaves no
 stale RUNNING trials behind: re-running resumes from what was written.
@@ -67,12 +68,55 @@ def _rdb_storage(study: optuna.Study) -> Any:
     return backend if isinstance(backend, optuna.storages.RDBStorage) else None
 
 
-def _bulk_insert(storage: Any, study_id: int, trials: Sequence[FrozenTrial]) -> None:
+class _JsonCache:
+    """``distribution_to_json`` once per distribution object (the same few objects recur every trial)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[Any, str]] = {}
+
+    def __call__(self, distribution: Any) -> str:
+        cached = self._by_id.get(id(distribution))
+        if cached is None:
+            from optuna.distributions import distribution_to_json
+
+            # The object is kept in the cache, so its id cannot be reused by another one.
+            cached = (distribution, distribution_to_json(distribution))
+            self._by_id[id(distribution)] = cached
+        return cached[1]
+
+
+def _placeholders(paramstyle: str, columns: Sequence[str]) -> tuple[str, bool]:
+    """Return the VALUES placeholders of the driver's paramstyle and whether rows are mappings."""
+    if paramstyle == "qmark":
+        return ", ".join("?" for _ in columns), False
+    if paramstyle == "format":
+        return ", ".join("%s" for _ in columns), False
+    if paramstyle == "numeric":
+        return ", ".join(f":{i}" for i in range(1, len(columns) + 1)), False
+    if paramstyle == "named":
+        return ", ".join(f":{c}" for c in columns), True
+    return ", ".join(f"%({c})s" for c in columns), True  # pyformat
+
+
+def _insert_rows(connection: Any, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert plain rows (ints, floats, strings) with one driver ``executemany``.
+
+    SQLAlchemy Core builds and type-processes a parameter dict per row (~10 us each, ~11 rows per trial);
+    these columns need no processing, so the rows go to the DB-API cursor as they are.
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    marks, as_mappings = _placeholders(connection.dialect.paramstyle, columns)
+    sql = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES ({marks})"
+    parameters: list[Any] = [dict(zip(columns, row, strict=True)) for row in rows] if as_mappings else rows
+    connection.exec_driver_sql(sql, parameters)
+
+
+def _bulk_insert(storage: Any, study_id: int, trials: Sequence[FrozenTrial], to_json: _JsonCache | None = None) -> None:
     """Insert finished trials into Optuna's tables in one transaction (numbers taken from the trials)."""
     import sqlalchemy as sa
-    from optuna.distributions import distribution_to_json
     from optuna.storages._rdb import models
 
+    to_json = to_json or _JsonCache()
     trial_table = models.TrialModel.__table__
     rows = [
         {"number": t.number, "study_id": study_id, "state": t.state.name,
@@ -82,22 +126,24 @@ def _bulk_insert(storage: Any, study_id: int, trials: Sequence[FrozenTrial]) -> 
     with storage.engine.begin() as connection:
         statement = sa.insert(trial_table).returning(trial_table.c.trial_id, sort_by_parameter_order=True)
         trial_ids = connection.execute(statement, rows).scalars().all()
-        params, values, attrs = [], [], []
+        params: list[tuple[Any, ...]] = []
+        values: list[tuple[Any, ...]] = []
+        attrs: list[tuple[Any, ...]] = []
         for trial_id, trial in zip(trial_ids, trials, strict=True):
             for name, value in trial.params.items():
                 distribution = trial.distributions[name]
-                params.append({"trial_id": trial_id, "param_name": name,
-                               "param_value": distribution.to_internal_repr(value),
-                               "distribution_json": distribution_to_json(distribution)})
+                params.append((trial_id, name, distribution.to_internal_repr(value), to_json(distribution)))
             if trial.value is not None:
                 stored, value_type = models.TrialValueModel.value_to_stored_repr(trial.value)
-                values.append({"trial_id": trial_id, "objective": 0, "value": stored, "value_type": value_type.name})
-            attrs += [{"trial_id": trial_id, "key": key, "value_json": json.dumps(attr)}
-                      for key, attr in trial.user_attrs.items()]
-        for model, batch in ((models.TrialParamModel, params), (models.TrialValueModel, values),
-                             (models.TrialUserAttributeModel, attrs)):
+                values.append((trial_id, 0, stored, value_type.name))
+            attrs += [(trial_id, key, json.dumps(attr)) for key, attr in trial.user_attrs.items()]
+        for model, columns, batch in (
+            (models.TrialParamModel, ("trial_id", "param_name", "param_value", "distribution_json"), params),
+            (models.TrialValueModel, ("trial_id", "objective", "value", "value_type"), values),
+            (models.TrialUserAttributeModel, ("trial_id", "key", "value_json"), attrs),
+        ):
             if batch:
-                connection.execute(sa.insert(model.__table__), batch)
+                _insert_rows(connection, model.__table__, columns, batch)
 
 
 class TrialWriter:
@@ -110,6 +156,7 @@ class TrialWriter:
     def __init__(self, study: optuna.Study) -> None:
         self.study = study
         self._storage = _rdb_storage(study)
+        self._to_json = _JsonCache()
         self._queue: queue.Queue[Any] = queue.Queue()
         self._error: BaseException | None = None
         self.written = 0
@@ -150,7 +197,7 @@ class TrialWriter:
         try:
             if self._storage is not None:
                 try:
-                    _bulk_insert(self._storage, self.study._study_id, batch)
+                    _bulk_insert(self._storage, self.study._study_id, batch, self._to_json)
                 except Exception:
                     # Rolled back as one transaction; a storage the fast path does not know goes slow.
                     self._storage = None
