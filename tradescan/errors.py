@@ -33,6 +33,8 @@ class ConfigError(TradeScanError):
 def did_you_mean(name: str, known: Iterable[str], *, what: str) -> str:
     """Build 'unknown <what> 'x'; did you mean ...? Known: ...' for an unknown name."""
     known_sorted = sorted(known)
+    if not known_sorted:
+        return f"unknown {what} {name!r} (none known yet)"
     close = difflib.get_close_matches(name, known_sorted, n=3, cutoff=0.5)
     if not close:
         upper = name.upper()
