@@ -112,3 +112,14 @@ def test_the_run_id_follows_the_data(tmp_path: Path, data_dir: Path) -> None:
     other = tmp_path / "other_data"
     data.write_dataset(data.synthesize("EURUSD", "H1", 2_000, seed=2), "EURUSD", "H1", data_dir=other)
     assert prepare(path, data_dir=other).run_id != first
+
+
+def test_naming_the_default_space_or_leaving_it_out_gives_one_run_id(tmp_path: Path, data_dir: Path) -> None:
+    implicit = prepare(_directive(tmp_path), data_dir=data_dir)
+    explicit_file = _directive(tmp_path, search={"space": "search_spaces/s1_trend_ema_atr_adx.yaml"})
+    explicit = prepare(explicit_file, data_dir=data_dir)
+    assert implicit.lineage.run_id == explicit.lineage.run_id
+    assert implicit.lineage.directive["search"]["space"] == "search_spaces/s1_trend_ema_atr_adx.yaml"
+    other = prepare(_directive(tmp_path, search={"space": "search_spaces/s1_trend_ema_atr_adx.yaml", "seed": 7}),
+                    data_dir=data_dir)
+    assert other.lineage.run_id != implicit.lineage.run_id

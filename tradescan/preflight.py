@@ -26,7 +26,7 @@ from tradescan import instruments
 from tradescan.directive import Directive, find_config_file, load_directive
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import Lineage, compute_lineage
-from tradescan.paths import SEARCH_SPACES_DIR
+from tradescan.paths import REPO_ROOT, SEARCH_SPACES_DIR
 from tradescan.paths import data_dir as resolve_data_dir
 from tradescan.registry import get_strategy, source_hash
 from tradescan.search_space import CategoricalParam, SearchSpace, load_search_space
@@ -215,12 +215,23 @@ def prepare(
         raise ConfigError(f"{label}: {exc}") from None
     folder = resolve_data_dir(data_dir).resolve()
     lineage = compute_lineage(
-        parsed,
+        _with_space_filled(parsed, space),
         data_hashes=_data_hashes(parsed, folder),
         strategy_hash=source_hash(strategy),
         search_space_text=space.text,
     )
     return SweepPlan(parsed, label, strategy, strategy_dirs, space, folder, lineage)
+
+
+def _with_space_filled(directive: Directive, space: SearchSpace) -> Directive:
+    """Return the directive with ``search.space`` resolved, so that naming the default file and
+    leaving it out give the same run id (the file's content is hashed separately)."""
+    if space.path is None:
+        return directive
+    path = space.path.resolve()
+    label = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else path.name
+    search = directive.search.model_copy(update={"space": label})
+    return directive.model_copy(update={"search": search})
 
 
 # --- per-symbol checks -------------------------------------------------------------------------------
