@@ -59,5 +59,5 @@ def test_bad_user_file_names_file_symbol_and_field(tmp_path, monkeypatch: pytest
     user_file = tmp_path / "bad.yaml"
     user_file.write_text("EURUSD: {pip_size: -1}\n")
     monkeypatch.setenv("TRADESCAN_INSTRUMENTS", str(user_file))
-    with pytest.raises(ConfigError, match=r"bad.yaml: EURUSD.pip_size: Input should be greater than 0"):
+    with pytest.raises(ConfigError, match=r"bad.yaml: EURUSD.pip_size=-1: Input should be greater than 0"):
         instruments.get("EURUSD")

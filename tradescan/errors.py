@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class TradeScanError(Exception):
@@ -43,3 +47,19 @@ def did_you_mean(name: str, known: Iterable[str], *, what: str) -> str:
     if close:
         return f"unknown {what} {name!r}; did you mean {', '.join(repr(c) for c in close)}? Known: {shown}"
     return f"unknown {what} {name!r}. Known: {shown}"
+
+
+def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
+    """Return every error of a pydantic ``ValidationError`` on one line.
+
+    Each field error reads ``<prefix><dotted.path>=<value>: <rule>``; a model-level rule (one relating
+    several fields) gives its own message, which names the fields.
+    """
+    problems = []
+    for error in exc.errors():
+        if not error["loc"]:
+            problems.append(str(error["msg"]).removeprefix("Value error, "))
+            continue
+        path = ".".join(str(part) for part in error["loc"])
+        problems.append(f"{prefix}{path}={error.get('input')!r}: {error['msg']}")
+    return "; ".join(problems)

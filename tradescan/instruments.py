@@ -16,7 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, did_you_mean
+from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
 from tradescan.paths import CONFIGS_DIR
 
 SYMBOL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -83,9 +83,7 @@ def _build(path_label: str, raw: dict[str, dict[str, object]]) -> dict[str, Inst
         try:
             instruments[str(symbol)] = Instrument.model_validate({**fields, "symbol": str(symbol)})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"{path_label}: {symbol}.{field}: {first['msg']}") from exc
+            raise ConfigError(f"{path_label}: {describe_validation_error(exc, prefix=f'{symbol}.')}") from None
     return instruments
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tradescan.bars import Bars
-from tradescan.errors import TradeScanError, UnknownNameError, did_you_mean
+from tradescan.errors import TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
 
 LONG = 1
 SHORT = -1
@@ -110,15 +110,8 @@ class Strategy:
         try:
             return self.Params(**given)
         except ValidationError as exc:
-            problems = "; ".join(_describe_error(err) for err in exc.errors())
+            problems = describe_validation_error(exc)
             raise TradeScanError(f"{self.name}: invalid parameters: {problems}") from None
 
     def __repr__(self) -> str:
         return f"<Strategy {self.name}>"
-
-
-def _describe_error(error: Any) -> str:
-    """Return 'name=value: message' for a field error, or the message of a model-level rule."""
-    if not error["loc"]:  # a model validator relating several parameters: its message names them
-        return str(error["msg"]).removeprefix("Value error, ")
-    return f"{'.'.join(str(p) for p in error['loc'])}={error.get('input')!r}: {error['msg']}"

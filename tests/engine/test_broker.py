@@ -102,7 +102,7 @@ def test_profiles_may_define_their_own_scenarios() -> None:
     ("raw", "message"),
     [
         ({"spread_pips": {"EURUSD": -1.0}}, r"spread_pips"),
-        ({"spread_pips": {}, "commision_per_lot": 1.0}, r"commision_per_lot: Extra inputs"),
+        ({"spread_pips": {}, "commision_per_lot": 1.0}, r"commision_per_lot=1.0: Extra inputs"),
         ({"spread_pips": {}, "slippage": {"base_pips": "x"}}, r"slippage.base_pips"),
         ({"spread_pips": {}, "scenarios": {"A": {"spikes": "sometimes"}}}, r"scenarios.A.spikes"),
     ],

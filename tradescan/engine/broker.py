@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, did_you_mean
+from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
 from tradescan.paths import CONFIGS_DIR
 
 BUNDLED_BROKERS_DIR = CONFIGS_DIR / "brokers"
@@ -112,9 +112,7 @@ def _profile_from_mapping(raw: Mapping[str, Any], label: str) -> BrokerProfile:
     try:
         return BrokerProfile(**dict(raw))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{label}: {field}: {first['msg']} (got {first.get('input')!r})") from None
+        raise ConfigError(f"{label}: {describe_validation_error(exc)}") from None
     except TypeError as exc:
         raise ConfigError(f"{label}: not a broker profile mapping: {exc}") from None
 

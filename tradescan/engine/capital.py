@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tradescan.errors import ConfigError, TradeScanError
+from tradescan.errors import ConfigError, TradeScanError, describe_validation_error
 from tradescan.instruments import Instrument
 
 
@@ -64,9 +64,7 @@ def parse_capital(capital: CapitalConfig | Mapping[str, Any] | None) -> CapitalC
     try:
         return CapitalConfig(**dict(capital))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"capital.{field}={first.get('input')!r}: {first['msg']}") from None
+        raise ConfigError(describe_validation_error(exc, prefix="capital.")) from None
 
 
 @dataclass(frozen=True)
