@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tradescan import Bars, Signals, Strategy
-from tradescan.indicators import adx, atr, ema
+from tradescan.indicators import adx, atr, atr_distance, ema
 
 
 class TrendEmaAtrAdx(Strategy):
@@ -58,13 +58,8 @@ class TrendEmaAtrAdx(Strategy):
         )
         # In-place NumPy passes: each temporary of a long series costs a pass and fresh pages.
         pip_size = bars.instrument.pip_size
-        stop = np.multiply(atr_values, params.k_sl)
-        np.maximum(stop, params.min_sl_pips * pip_size, out=stop)  # NaN while ATR is undefined
-        if params.use_tp:
-            target = np.multiply(atr_values, params.k_tp)
-            np.maximum(target, params.min_tp_pips * pip_size, out=target)
-        else:
-            target = np.full(len(bars), np.nan)
+        stop = atr_distance(atr_values, params.k_sl, params.min_sl_pips, pip_size)  # NaN while ATR is undefined
+        target = atr_distance(atr_values, params.k_tp if params.use_tp else None, params.min_tp_pips, pip_size)
         entry = np.greater(fast, slow).view(np.int8)  # +1 / -1 / 0 by EMA order (0 when equal or NaN)
         entry -= np.less(fast, slow).view(np.int8)
         tradable = np.greater(adx_values, params.adx_th)

@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradescan import Bars, Signals, Strategy
-from tradescan.indicators import adx, atr, ema, rolling_zscore, slope
+from tradescan.indicators import adx, atr, atr_distance, ema, rolling_zscore, slope
 
 
 class MeanReversionZscoreEmaRegime(Strategy):
@@ -67,11 +67,8 @@ class MeanReversionZscoreEmaRegime(Strategy):
             slope_in_atrs = np.abs(base_slope) / atr_values
         quiet = (adx_values < params.adx_max) & (slope_in_atrs < params.slope_th)
         pip_size = bars.instrument.pip_size
-        stop = np.maximum(params.k_sl * atr_values, params.min_sl_pips * pip_size)
-        if params.k_tp is None:
-            target = np.full(len(bars), np.nan)
-        else:
-            target = np.maximum(params.k_tp * atr_values, params.min_tp_pips * pip_size)
+        stop = atr_distance(atr_values, params.k_sl, params.min_sl_pips, pip_size)
+        target = atr_distance(atr_values, params.k_tp, params.min_tp_pips, pip_size)
         entry = np.zeros(len(bars), dtype=np.int8)
         entry[quiet & (z_values <= -params.z_entry)] = 1
         entry[quiet & (z_values >= params.z_entry)] = -1

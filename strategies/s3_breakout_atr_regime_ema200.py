@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from tradescan import Bars, Signals, Strategy
-from tradescan.indicators import atr, ema, rolling_max, rolling_min, rolling_zscore, shift
+from tradescan.indicators import atr, atr_distance, ema, rolling_max, rolling_min, rolling_zscore, shift
 
 
 class BreakoutAtrRegimeEma200(Strategy):
@@ -63,11 +63,8 @@ class BreakoutAtrRegimeEma200(Strategy):
         close = bars.close
         compressed = compression_z < params.compression_z_low
         pip_size = bars.instrument.pip_size
-        stop = np.maximum(params.k_sl * atr_values, params.min_sl_pips * pip_size)
-        if params.k_tp is None:
-            target = np.full(len(bars), np.nan)
-        else:
-            target = np.maximum(params.k_tp * atr_values, params.min_tp_pips * pip_size)
+        stop = atr_distance(atr_values, params.k_sl, params.min_sl_pips, pip_size)
+        target = atr_distance(atr_values, params.k_tp, params.min_tp_pips, pip_size)
         entry = np.zeros(len(bars), dtype=np.int8)
         entry[compressed & (close > range_high) & (close > trend)] = 1
         entry[compressed & (close < range_low) & (close < trend)] = -1

@@ -170,3 +170,13 @@ def test_bad_arguments_say_what_is_expected() -> None:
 def test_kernels_are_compiled() -> None:
     for name in ("ema_nb", "sma_nb", "true_range_nb", "atr_nb", "adx_nb", "rolling_zscore_nb", "rolling_max_nb"):
         assert hasattr(getattr(ind, name), "py_func"), name
+
+
+def test_atr_distance_is_the_larger_of_k_atr_and_the_pip_floor() -> None:
+    from tradescan.indicators import atr_distance
+
+    atr_values = np.array([np.nan, 0.0005, 0.0020])
+    distance = atr_distance(atr_values, 2.0, 8.0, 0.0001)  # floor 8 pips = 0.0008
+    np.testing.assert_array_equal(distance, [np.nan, 0.0010, 0.0040])
+    np.testing.assert_array_equal(atr_distance(atr_values, 1.0, 8.0, 0.0001), [np.nan, 0.0008, 0.0020])
+    assert np.isnan(atr_distance(atr_values, None, 8.0, 0.0001)).all()

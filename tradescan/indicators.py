@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike
 __all__ = [
     "adx",
     "atr",
+    "atr_distance",
     "ema",
     "rolling_max",
     "rolling_min",
@@ -450,3 +451,16 @@ def _ohlc(high: ArrayLike, low: ArrayLike, close: ArrayLike) -> tuple[np.ndarray
     )
     _same_length(high=arrays[0], low=arrays[1], close=arrays[2])
     return arrays
+
+
+def atr_distance(atr_values: np.ndarray, k_atr: float | None, min_pips: float, pip_size: float) -> np.ndarray:
+    """Return ``max(k_atr · ATR, min_pips · pip_size)`` per bar, in price units: a stop or target distance.
+
+    NaN where the ATR is NaN (warm-up), so no signal gets a level it cannot have; all NaN when
+    ``k_atr`` is ``None`` (the strategy places no such level).
+    """
+    if k_atr is None:
+        return np.full(len(atr_values), np.nan)
+    distance = np.multiply(atr_values, k_atr)
+    np.maximum(distance, min_pips * pip_size, out=distance)
+    return distance
