@@ -80,3 +80,25 @@ def test_universe_tiers_expand(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", sorted((CONFIGS_DIR / "directives").glob("*.yaml")), ids=lambda p: p.name)
 def test_bundled_directives_are_valid(path: Path) -> None:
     assert isinstance(load_directive(path), Directive)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: tmp, r"is a folder; give the path of the directive file"),
+        (lambda tmp: _write_bytes(tmp / "bin.yaml", b"\x7fELF\xd0\xff"), r"bin.yaml: not a text file"),
+        (lambda tmp: tmp / "absent.yaml", r"absent.yaml: directive file not found"),
+        (lambda tmp: _write_bytes(tmp / "broken.yaml", b"name: X\nstrategy: [\n"), r"broken.yaml: not valid YAML"),
+    ],
+)
+def test_unreadable_directive_files_are_one_config_error(tmp_path, make, message) -> None:
+    from tradescan.directive import load_directive
+    from tradescan.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        load_directive(make(tmp_path))
+
+
+def _write_bytes(path, payload: bytes):
+    path.write_bytes(payload)
+    return path

@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tradescan.engine.capital import CapitalConfig
 from tradescan.errors import ConfigError, TradeScanError, did_you_mean
 from tradescan.instruments import validate_symbol
 from tradescan.paths import CONFIGS_DIR, REPO_ROOT
+from tradescan.yaml_files import read_yaml
 
 SCENARIO_PATTERN = r"^[A-Za-z0-9_]{1,32}$"
 DEFAULT_BATCH_SIZE = 32
@@ -218,12 +218,7 @@ def load_directive(path: str | os.PathLike[str]) -> Directive:
     """Read and validate a directive YAML file; errors are prefixed with the file name."""
     file_path = Path(path)
     label = file_path.name
-    try:
-        raw = yaml.safe_load(file_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{file_path}: directive file not found") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{label}: not valid YAML: {exc}".replace("\n", " ")) from None
+    raw = read_yaml(file_path, what="directive file", label=label)
     return parse_directive(raw or {}, label=label, base_dir=file_path.resolve().parent)
 
 
@@ -269,10 +264,7 @@ def _universe_symbols(reference: str, *, label: str, base_dir: Path | None) -> l
     path = find_config_file(file_part, base_dir)
     if path is None:
         raise ConfigError(f"{label}: symbols: universe file {file_part!r} not found")
-    try:
-        tiers = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+    tiers = read_yaml(path, what="universe file") or {}
     if not isinstance(tiers, dict) or not all(isinstance(v, list) for v in tiers.values()):
         raise ConfigError(f"{path}: a universe file maps tier names to symbol lists")
     if not tier:

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
 from tradescan.paths import CONFIGS_DIR
+from tradescan.yaml_files import read_yaml
 
 SYMBOL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 BUNDLED_INSTRUMENTS_FILE = CONFIGS_DIR / "instruments.yaml"
@@ -65,12 +65,7 @@ def validate_symbol(symbol: str) -> str:
 
 
 def _read_yaml_mapping(path: Path) -> dict[str, dict[str, object]]:
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: instruments file not found") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from exc
+    loaded = read_yaml(path, what="instruments file") or {}
     if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
         raise ConfigError(f"{path}: expected a mapping SYMBOL: {{pip_size: ..., ...}}")
     return loaded

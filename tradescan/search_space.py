@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from tradescan.errors import ConfigError, did_you_mean
 from tradescan.strategy import Strategy
+from tradescan.yaml_files import parse_yaml, read_text
 
 ParamValue = bool | int | float | str | None
 
@@ -372,12 +372,6 @@ def build_search_space(
 def load_search_space(path: str | os.PathLike[str], strategy: Strategy) -> SearchSpace:
     """Read a search-space YAML file and validate it against ``strategy``."""
     file_path = Path(path)
-    try:
-        text = file_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{file_path}: search-space file not found") from None
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{file_path.name}: not valid YAML: {exc}".replace("\n", " ")) from None
+    text = read_text(file_path, what="search-space file")
+    raw = parse_yaml(text, label=file_path.name) or {}
     return build_search_space(raw, strategy, text=text, path=file_path)

@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 from tradescan.cli.common import add_data_dir, json_safe, print_json
-from tradescan.errors import TradeScanError
+from tradescan.errors import ConfigError, TradeScanError
+from tradescan.yaml_files import read_yaml
 
 INTEGER_METRICS = {"trades", "max_win_streak", "max_loss_streak", "max_drawdown_bars"}
 
@@ -199,15 +200,10 @@ def params_from_document(document: Any, source: str) -> dict[str, Any]:
 
 def load_params_document(path_text: str) -> Any:
     """Read a YAML or JSON params file and return the loaded document."""
-    path = Path(path_text)
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TradeScanError(f"--params-file {path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TradeScanError(f"--params-file {path}: cannot be read: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise TradeScanError(f"--params-file {path}: not valid YAML/JSON: {exc}".replace("\n", " ")) from None
+        return read_yaml(Path(path_text), what="params file")
+    except ConfigError as exc:
+        raise ConfigError(f"--params-file {exc}") from None
 
 
 def load_params_file(path_text: str) -> dict[str, Any]:

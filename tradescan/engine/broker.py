@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
 from tradescan.paths import CONFIGS_DIR
+from tradescan.yaml_files import read_yaml
 
 BUNDLED_BROKERS_DIR = CONFIGS_DIR / "brokers"
 ANY_SYMBOL = "*"
@@ -118,10 +118,7 @@ def _profile_from_mapping(raw: Mapping[str, Any], label: str) -> BrokerProfile:
 
 
 def _read_profile_file(path: Path) -> BrokerProfile:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+    raw = read_yaml(path, what="broker profile") or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with spread_pips, slippage, ... at the top level")
     raw.setdefault("name", path.stem)

@@ -59,8 +59,9 @@ def column_names(header: list[str], source: str) -> dict[int, str]:
     if "date_part" in positions.values():
         missing.remove("time")
     if missing:
+        shown = repr(header) if len(repr(header)) <= 200 else repr(header)[:200] + "..."
         raise DataError(
-            f"{source}: no column for {', '.join(missing)} in header {header}; expected names such as "
+            f"{source}: no column for {', '.join(missing)} in header {shown}; expected names such as "
             "time/date/timestamp, open, high, low, close and optionally volume"
         )
     return positions
