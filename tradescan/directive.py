@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tradescan.engine.capital import CapitalConfig
 from tradescan.errors import ConfigError, TradeScanError, did_you_mean
 from tradescan.instruments import validate_symbol
-from tradescan.paths import CONFIGS_DIR, REPO_ROOT
+from tradescan.paths import BUNDLED_DIR
 from tradescan.yaml_files import read_yaml
 
 SCENARIO_PATTERN = r"^[A-Za-z0-9_]{1,32}$"
@@ -249,11 +249,11 @@ def expand_symbols(value: Any, *, label: str, base_dir: Path | None = None) -> A
 
 
 def find_config_file(reference: str, base_dir: Path | None = None) -> Path | None:
-    """Return the first existing file for ``reference``: as given, beside the directive, in the repo."""
+    """Return the first existing file for ``reference``: as given, beside the directive, in the bundled files."""
     candidate = Path(reference)
     if candidate.is_absolute():
         return candidate if candidate.is_file() else None
-    for folder in (Path.cwd(), base_dir, REPO_ROOT, CONFIGS_DIR.parent):
+    for folder in (Path.cwd(), base_dir, BUNDLED_DIR):
         if folder is not None and (folder / candidate).is_file():
             return (folder / candidate).resolve()
     return None

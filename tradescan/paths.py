@@ -1,8 +1,9 @@
 """Where Trade_Scan finds its bundled files and the user's data and results folders.
 
-The bundled folders (``configs/``, ``strategies/``, ``search_spaces/``) sit beside the package in the
-repository; the data and results folders come from an argument, then an environment variable, then a
-default relative to the working directory.
+The bundled folders (``configs/``, ``strategies/``, ``search_spaces/``) ship inside the package
+(``tradescan/bundled/``), so a wheel installed anywhere has them; a user's own folders of the same names
+in the working directory layer over them. The data and results folders come from an argument, then an
+environment variable, then a default relative to the working directory.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIGS_DIR = REPO_ROOT / "configs"
-STRATEGIES_DIR = REPO_ROOT / "strategies"
-SEARCH_SPACES_DIR = REPO_ROOT / "search_spaces"
+BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
+CONFIGS_DIR = BUNDLED_DIR / "configs"
+STRATEGIES_DIR = BUNDLED_DIR / "strategies"
+SEARCH_SPACES_DIR = BUNDLED_DIR / "search_spaces"
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -26,7 +26,7 @@ from tradescan import instruments
 from tradescan.directive import Directive, find_config_file, load_directive
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import Lineage, compute_lineage
-from tradescan.paths import REPO_ROOT, SEARCH_SPACES_DIR
+from tradescan.paths import BUNDLED_DIR, SEARCH_SPACES_DIR
 from tradescan.paths import data_dir as resolve_data_dir
 from tradescan.registry import get_strategy, source_hash
 from tradescan.search_space import CategoricalParam, SearchSpace, load_search_space
@@ -229,7 +229,7 @@ def _with_space_filled(directive: Directive, space: SearchSpace) -> Directive:
     if space.path is None:
         return directive
     path = space.path.resolve()
-    label = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else path.name
+    label = str(path.relative_to(BUNDLED_DIR)) if path.is_relative_to(BUNDLED_DIR) else path.name
     search = directive.search.model_copy(update={"space": label})
     return directive.model_copy(update={"search": search})
 
