@@ -111,14 +111,20 @@ def cci_nb(high: np.ndarray, low: np.ndarray, close: np.ndarray, period: int) ->
     out = nan_until(n_bars, first_out)
     typical = (high + low + close) / 3
     for i in range(first_out, n_bars):
-        offset = i - start
+        # Slot 0 holds bar i - r (r = (i - start) % period): the buffer reads bars i-r..i, then the
+        # older i-period+1..i-r-1.
+        newest_run = i - (i - start) % period
         mean = 0.0
-        for slot in range(period):
-            mean += typical[i - (offset - slot) % period]
+        for j in range(newest_run, i + 1):
+            mean += typical[j]
+        for j in range(i - period + 1, newest_run):
+            mean += typical[j]
         mean /= period
         deviation_sum = 0.0
-        for slot in range(period):
-            deviation_sum += abs(typical[i - (offset - slot) % period] - mean)
+        for j in range(newest_run, i + 1):
+            deviation_sum += abs(typical[j] - mean)
+        for j in range(i - period + 1, newest_run):
+            deviation_sum += abs(typical[j] - mean)
         difference = typical[i] - mean
         if is_zero(difference) or is_zero(deviation_sum):
             out[i] = 0.0
