@@ -39,8 +39,8 @@ def _register_import(commands: argparse._SubParsersAction[argparse.ArgumentParse
     parser = commands.add_parser(
         "import",
         help="import a CSV/MT4/MT5/Binance/Dukascopy file",
-        description="Read a bar file (times in UTC), validate every row and store it as SYMBOL/TF. "
-        "Nothing is written if any row is invalid, unless --drop-invalid is given.",
+        description="Read a bar file (times in UTC, or in --tz ZONE), validate every row and store it as "
+        "SYMBOL/TF in UTC. Nothing is written if any row is invalid, unless --drop-invalid is given.",
     )
     parser.add_argument("path", help="the file to import")
     parser.add_argument("--symbol", required=True, help="symbol to store the bars under, e.g. EURUSD")
@@ -48,6 +48,18 @@ def _register_import(commands: argparse._SubParsersAction[argparse.ArgumentParse
     parser.add_argument("--format", default="auto", dest="fmt", help=f"file format: {_FORMATS} (default auto)")
     parser.add_argument(
         "--drop-invalid", action="store_true", help="drop rows that break a rule and list them, instead of failing"
+    )
+    parser.add_argument(
+        "--tz",
+        default="UTC",
+        help="IANA zone the file's clock times are in, e.g. EET, Europe/Athens or Etc/GMT-2 for MT4/MT5 "
+        "server time (default UTC); a time in the hour skipped at a DST change is an error",
+    )
+    parser.add_argument(
+        "--dst",
+        default="infer",
+        help="the hour repeated when summer time ends: infer (by bar order, default), earlier (summer time) "
+        "or later (standard time)",
     )
     parser.add_argument("--json", action="store_true", help="print the import report as JSON")
     add_data_dir(parser)
@@ -144,13 +156,21 @@ def run_import(args: argparse.Namespace) -> int:
     from tradescan.data import import_file
 
     report = import_file(
-        args.path, args.symbol, args.timeframe, fmt=args.fmt, drop_invalid=args.drop_invalid, data_dir=args.data_dir
+        args.path,
+        args.symbol,
+        args.timeframe,
+        fmt=args.fmt,
+        drop_invalid=args.drop_invalid,
+        data_dir=args.data_dir,
+        tz=args.tz,
+        dst=args.dst,
     )
     if args.json:
         dropped = [{"line": row.line, "reason": row.reason} for row in report.dropped]
-        print_json({**_dataset_json(report.dataset), "format": report.format, "dropped": dropped})
+        print_json({**_dataset_json(report.dataset), "format": report.format, "tz": report.tz, "dropped": dropped})
         return 0
-    print(f"imported {args.path} ({report.format}): {_dataset_line(report.dataset)}")
+    converted = f", {report.tz} -> UTC" if report.tz != "UTC" else ""
+    print(f"imported {args.path} ({report.format}{converted}): {_dataset_line(report.dataset)}")
     if report.dropped:
         print(f"dropped {len(report.dropped)} invalid line(s) of {report.rows_read:,}:")
         for row in report.dropped:

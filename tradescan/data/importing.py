@@ -6,16 +6,26 @@ is parsed and validated in memory, and only then is anything written (atomically
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zoneinfo
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from tradescan.data.importers import read_bars
+from tradescan.data.importers.times import (
+    ISO8601,
+    UTC_ZONE,
+    DstRule,
+    check_dst_rule,
+    describe_format,
+    local_to_utc,
+    resolve_zone,
+)
 from tradescan.data.store import DatasetInfo, store_valid_bars
 from tradescan.data.timeframes import timeframe_minutes, timeframe_ns, validate_timeframe
-from tradescan.data.validation import DroppedRow, check_bars, time_ns
+from tradescan.data.validation import DroppedRow, ParsedBars, check_bars, time_ns
 from tradescan.errors import DataError
 from tradescan.instruments import validate_symbol
 
@@ -29,6 +39,7 @@ class ImportReport:
     rows_read: int
     dataset: DatasetInfo
     dropped: tuple[DroppedRow, ...] = ()
+    tz: str = UTC_ZONE
 
     @property
     def rows(self) -> int:
@@ -48,11 +59,14 @@ def import_file(
     fmt: str = "auto",
     drop_invalid: bool = False,
     data_dir: str | Path | None = None,
+    tz: str = UTC_ZONE,
+    dst: str = "infer",
 ) -> ImportReport:
     """Import a bar file into the data folder as the dataset (symbol, timeframe).
 
     Args:
-        path: the file; times in it are taken to be UTC.
+        path: the file; its clock times are in ``tz`` (times with an offset and epoch numbers are
+            UTC already).
         symbol: letters, digits and ``._-`` only.
         timeframe: one of ``TIMEFRAMES``; bars closer together than one timeframe are an error, and
             so is a file whose bars are never as close as one timeframe (a wrong ``timeframe``).
@@ -60,23 +74,68 @@ def import_file(
         drop_invalid: leave out rows that break a validation rule and report them, instead of
             refusing the file.
         data_dir: the data folder (default ``$TRADESCAN_DATA_DIR`` or ``./data``).
+        tz: the IANA zone the file's clock times were written in (MT4/MT5: the broker's server time,
+            e.g. ``EET`` or ``Europe/Athens``); the bars are stored in UTC and the zone is recorded.
+        dst: how to place a time in the hour repeated when summer time ends: ``infer`` (by bar
+            order), ``earlier`` (summer time) or ``later`` (standard time). A time in the skipped
+            hour is always an error. The rule is in ``tradescan.data.importers.times``.
 
     Returns:
         An ``ImportReport``; ``report.dropped`` lists each dropped line and the rule it broke.
 
     Raises:
-        DataError: the file cannot be read or parsed, or a row breaks a rule and ``drop_invalid``
-            is false. Nothing is written then: an existing dataset and the manifest stay as they were.
+        DataError: the file cannot be read or parsed, a row breaks a rule and ``drop_invalid`` is
+            false, or a time cannot be converted from ``tz`` (the DST hours). Nothing is written then:
+            an existing dataset and the manifest stay as they were.
+        UnknownNameError: ``tz`` is not a time zone (the message suggests the closest names).
     """
     symbol, timeframe = validate_symbol(symbol), validate_timeframe(timeframe)
+    zone, dst_rule = resolve_zone(tz), check_dst_rule(dst)
     parsed, format_name = read_bars(path, fmt)
-    bars, dropped = check_bars(parsed, drop_invalid=drop_invalid, timeframe_ns=timeframe_ns(timeframe))
+    parsed = _clock_times_to_utc(parsed, zone, dst_rule)
+    bars, dropped = _checked_bars(parsed, drop_invalid, timeframe, zone)
     _check_timeframe_matches(bars, timeframe, parsed.source)
     source = f"{Path(path).name} ({format_name})"
     dataset = store_valid_bars(bars, symbol, timeframe, data_dir, source=source)
     return ImportReport(
-        path=Path(path), format=format_name, rows_read=len(parsed.frame), dataset=dataset, dropped=dropped
+        path=Path(path),
+        format=format_name,
+        rows_read=len(parsed.frame),
+        dataset=dataset,
+        dropped=dropped,
+        tz=zone.key,
     )
+
+
+def _clock_times_to_utc(parsed: ParsedBars, zone: zoneinfo.ZoneInfo, dst: DstRule) -> ParsedBars:
+    """Convert the parsed clock times from ``zone`` to UTC (nothing to do for UTC itself).
+
+    Raises:
+        DataError: the times are epoch numbers or carry their own offset, which ``tz`` must not shift.
+    """
+    if zone.key == UTC_ZONE:
+        return parsed
+    if parsed.time_format.startswith("epoch") or parsed.time_format == describe_format(ISO8601):
+        raise DataError(
+            f"{parsed.source}: the times are read as {parsed.time_format}, which is UTC already; --tz {zone.key} "
+            "applies to clock times without an offset (MT4/MT5 server time)"
+        )
+    local_ns = time_ns(parsed.frame["time"])
+    utc_ns = local_to_utc(local_ns, zone, dst, source=parsed.source, line_numbers=parsed.line_numbers)
+    times = pd.Series(utc_ns.view("datetime64[ns]"), index=parsed.frame.index).dt.tz_localize("UTC")
+    return replace(parsed, frame=parsed.frame.assign(time=times))
+
+
+def _checked_bars(
+    parsed: ParsedBars, drop_invalid: bool, timeframe: str, zone: zoneinfo.ZoneInfo
+) -> tuple[pd.DataFrame, tuple[DroppedRow, ...]]:
+    """Validate the bars; a message about converted times says they are shown in UTC."""
+    try:
+        return check_bars(parsed, drop_invalid=drop_invalid, timeframe_ns=timeframe_ns(timeframe))
+    except DataError as exc:
+        if zone.key == UTC_ZONE:
+            raise
+        raise DataError(f"{exc} (times shown in UTC, converted from {zone.key})") from None
 
 
 def _check_timeframe_matches(bars: pd.DataFrame, timeframe: str, source: str) -> None:

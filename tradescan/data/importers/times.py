@@ -5,9 +5,27 @@ non-ISO format and it never falls back to per-row Python); fractional seconds, w
 cannot read, are split off and added as integer nanoseconds. Every time is read as UTC: a naive time
 is taken to be UTC, a time with an offset is converted to UTC. A cell that does not parse becomes
 NaT, and its raw text is kept so the validation message can quote it.
+
+``local_to_utc`` then converts clock times written in another zone (``data import --tz``): MT4/MT5
+exports are in the broker's server time, usually EET/EEST. The rule for the two DST changes:
+
+* the hour that does not exist (clocks jump forward in spring) is an error naming the line: no
+  clock in that zone can have written it, so the file is not in that zone;
+* the hour that occurs twice (clocks go back in autumn) is placed by bar order (``dst="infer"``,
+  the default): in a run of consecutive bars inside the repeated hour, the bars up to the point
+  where the clock steps back (a time not after the one before it) are the first pass (summer time),
+  the rest the second pass (standard time). An MT4 H1 export has two bars stamped 03:00 that night:
+  the first is 00:00 UTC, the second 01:00 UTC. A run in which the clock never steps back (one bar
+  of the repeated hour, the other missing) cannot be placed and is an error naming the line, unless
+  ``dst="earlier"`` (every repeated time is the first, summer-time instant) or ``dst="later"`` (the
+  second, standard-time instant) says which.
 """
 
 from __future__ import annotations
+
+import difflib
+import zoneinfo
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -15,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tradescan.data.importers.fixed_width import parse_fixed_width
-from tradescan.errors import DataError
+from tradescan.errors import DataError, UnknownNameError
 
 NO_TIME = np.iinfo(np.int64).min
 ISO8601 = "ISO8601"
@@ -52,6 +70,11 @@ CANDIDATE_FORMATS: tuple[str, ...] = (
     ISO8601,
 )
 _SAMPLE_SIZE = 1000
+
+UTC_ZONE = "UTC"
+DstRule = Literal["infer", "earlier", "later"]
+DST_RULES: tuple[DstRule, ...] = ("infer", "earlier", "later")
+_ZONE_EXAMPLES = "an IANA name such as 'Europe/Athens', 'EET' or 'Etc/GMT-2'"
 
 # Epoch units by magnitude of a value around today: seconds ~1.7e9, ms ~1.7e12, us ~1.7e15, ns ~1.7e18.
 _EPOCH_UNITS: tuple[tuple[str, float, float, int], ...] = (
@@ -245,3 +268,144 @@ def parse_date_and_clock(
     if dates is None or clocks is None:
         return parse_time_text(join_text(date_text, clock_text), f"{date_format} {clock_format}")
     return np.where((dates == NO_TIME) | (clocks == NO_TIME), NO_TIME, dates + clocks)
+
+
+# --- time zones ----------------------------------------------------------------------------------------
+
+
+def resolve_zone(name: str) -> zoneinfo.ZoneInfo:
+    """Return the IANA time zone ``name`` (``Europe/Athens``, ``EET``, ``Etc/GMT-2``, ``UTC``).
+
+    Raises:
+        UnknownNameError: not a zone name; the message suggests the closest names.
+    """
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise UnknownNameError(_unknown_zone_message(name)) from None
+
+
+def _unknown_zone_message(name: str) -> str:
+    known = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
+    close = difflib.get_close_matches(str(name).lower(), known, n=3, cutoff=0.6)
+    suggestion = f"; did you mean {', '.join(repr(known[match]) for match in close)}?" if close else ""
+    return f"unknown time zone {name!r}{suggestion} (--tz takes {_ZONE_EXAMPLES})"
+
+
+def check_dst_rule(rule: str) -> DstRule:
+    """Return ``rule`` if it is one of ``infer``, ``earlier``, ``later``; raise naming the choices."""
+    if rule not in DST_RULES:
+        raise DataError(f"unknown --dst rule {rule!r}; choose one of: {', '.join(DST_RULES)}")
+    return rule
+
+
+def local_to_utc(
+    local_ns: np.ndarray,
+    zone: zoneinfo.ZoneInfo,
+    dst: DstRule = "infer",
+    *,
+    source: str,
+    line_numbers: np.ndarray | None = None,
+) -> np.ndarray:
+    """Convert clock times in ``zone`` (int64 ns, ``NO_TIME`` kept) to UTC by the module's DST rule.
+
+    Raises:
+        DataError: a time falls in the hour skipped at a DST change, or a time in the repeated hour
+            cannot be placed by bar order (``dst="infer"``); the message names the line.
+    """
+    valid = local_ns != NO_TIME
+    clock = local_ns[valid]
+    summer, standard = _both_readings(clock, zone)
+    describe = _RowDescriber(source, line_numbers, np.flatnonzero(valid))
+    _refuse_skipped_hour(clock, summer, zone, describe)
+    ambiguous = summer != standard
+    if dst == "earlier" or not ambiguous.any():
+        chosen = summer
+    elif dst == "later":
+        chosen = standard
+    else:
+        chosen = np.where(_second_pass(clock, ambiguous, zone, summer, standard, describe), standard, summer)
+    out = local_ns.copy()
+    out[valid] = chosen
+    return out
+
+
+def _both_readings(clock_ns: np.ndarray, zone: zoneinfo.ZoneInfo) -> tuple[np.ndarray, np.ndarray]:
+    """Return each clock time read as summer time and as standard time (equal outside the repeated hour).
+
+    A time in the skipped hour is ``NO_TIME`` in both.
+    """
+    index = pd.DatetimeIndex(clock_ns.view("datetime64[ns]"))
+    n_rows = len(clock_ns)
+    readings = [
+        np.asarray(index.tz_localize(zone, ambiguous=np.full(n_rows, is_summer), nonexistent="NaT").asi8)
+        for is_summer in (True, False)
+    ]
+    return readings[0], readings[1]
+
+
+class _RowDescriber:
+    """Name a row of the converted times as ``<file> line <n>`` for messages."""
+
+    def __init__(self, source: str, line_numbers: np.ndarray | None, rows: np.ndarray) -> None:
+        self.source, self.line_numbers, self.rows = source, line_numbers, rows
+
+    def __call__(self, position: int) -> str:
+        row = int(self.rows[position])
+        if self.line_numbers is None:
+            return f"{self.source} row {row}"
+        return f"{self.source} line {int(self.line_numbers[row])}"
+
+
+def _refuse_skipped_hour(
+    clock_ns: np.ndarray, summer: np.ndarray, zone: zoneinfo.ZoneInfo, describe: _RowDescriber
+) -> None:
+    skipped = np.flatnonzero(summer == NO_TIME)
+    if len(skipped) == 0:
+        return
+    first = int(skipped[0])
+    others = f" (and {len(skipped) - 1} other line(s))" if len(skipped) > 1 else ""
+    raise DataError(
+        f"{describe(first)}: {_clock_text(clock_ns[first])} does not exist in {zone.key}: the clocks jump "
+        f"over that hour when summer time starts{others}; the file's times are not {zone.key} time (check --tz)"
+    )
+
+
+def _second_pass(
+    clock_ns: np.ndarray,
+    ambiguous: np.ndarray,
+    zone: zoneinfo.ZoneInfo,
+    summer: np.ndarray,
+    standard: np.ndarray,
+    describe: _RowDescriber,
+) -> np.ndarray:
+    """Return which rows of the repeated hour are its second pass, from where the clock steps back.
+
+    Raises:
+        DataError: a run of repeated-hour rows in which the clock never steps back.
+    """
+    starts = ambiguous & ~np.concatenate(([False], ambiguous[:-1]))
+    ends = ambiguous & ~np.concatenate((ambiguous[1:], [False]))
+    steps_back = np.concatenate(([False], clock_ns[1:] <= clock_ns[:-1])) & ambiguous & ~starts
+    steps_so_far = np.cumsum(steps_back)
+    steps_before_run = np.maximum.accumulate(np.where(starts, steps_so_far, 0))
+    undecided = np.flatnonzero(starts)[steps_so_far[ends] == steps_before_run[ends]]
+    if len(undecided):
+        first = int(undecided[0])
+        raise DataError(
+            f"{describe(first)}: {_clock_text(clock_ns[first])} occurs twice in {zone.key} (the hour repeated "
+            "when summer time ends) and the bars around it do not show which time it is; pass --dst earlier "
+            f"(UTC{_offset_text(clock_ns[first] - summer[first])}) or --dst later "
+            f"(UTC{_offset_text(clock_ns[first] - standard[first])})"
+        )
+    return ambiguous & (steps_so_far > steps_before_run)
+
+
+def _clock_text(nanoseconds: int) -> str:
+    return pd.Timestamp(int(nanoseconds), unit="ns").strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _offset_text(offset_ns: int) -> str:
+    minutes = int(offset_ns) // 60_000_000_000
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
