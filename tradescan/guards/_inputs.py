@@ -5,7 +5,7 @@ left ``None`` (not gathered) makes the guards that read it FAIL with that reason
 
 | field        | type              | filled from                                           | guards                    |
 |--------------|-------------------|-------------------------------------------------------|---------------------------|
-| walk_forward | WalkForwardResult | folds re-optimised on train windows, tested on next | wfe, sharpe_oos, trades_oos|
+| walk_forward | WalkForwardResult | folds optimised on train windows, tested on the next  | wfe sharpe_oos trades_oos |
 | permutation  | PermutationScores | the real score and one per permuted series            | mc_pvalue                 |
 | sensitivity  | SensitivityScores | the objective at the centre and at each neighbour     | sensitivity               |
 | trades       | TradeSample       | the finalist's trade PnL under stage 1's scenario (B) | bootstrap_pf, top10_share |

@@ -224,7 +224,8 @@ def parse_guard_settings(raw: Mapping[str, Any] | None, *, label: str = "guards"
     if raw is None:
         return GuardSettings()
     if not isinstance(raw, Mapping):
-        raise ConfigError(f"{label}: expected a mapping such as {{preset: validate, seed: 7}}, got {raw!r}")
+        shown = repr(raw) if len(repr(raw)) <= 80 else repr(raw)[:77] + "..."
+        raise ConfigError(f"{label}: expected a mapping such as {{preset: validate, seed: 7}}, got {shown}")
     try:
         return GuardSettings.model_validate(dict(raw))
     except ValidationError as exc:

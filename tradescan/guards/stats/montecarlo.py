@@ -55,7 +55,7 @@ def trade_return_fractions(pnl: ArrayLike, equity_before: ArrayLike) -> np.ndarr
         raise ValueError(f"pnl and equity_before differ in length: {len(gains)} != {len(equity)}")
     if np.any(equity <= 0):
         row = int(np.flatnonzero(equity <= 0)[0])
-        raise ValueError(f"equity_before must be > 0; trade {row} has {equity[row]!r}")
+        raise ValueError(f"equity_before must be > 0; trade {row} has {float(equity[row])!r}")
     return gains / equity
 
 

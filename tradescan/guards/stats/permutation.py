@@ -102,7 +102,7 @@ def _check_prices(frame: pd.DataFrame, position: int) -> None:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"permute_bars: frame {position}, row {row}: {column}={values[row]!r}; prices must be finite and > 0"
+                f"permute_bars: frame {position}, row {row}: {column}={float(values[row])!r}; prices must be finite and > 0"
             )
 
 
