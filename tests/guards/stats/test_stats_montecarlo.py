@@ -66,7 +66,7 @@ def test_trade_returns_as_fractions_of_equity():
     equity = equity_before_trades(pnl, 1000.0)
     np.testing.assert_allclose(equity, [1000.0, 1100.0, 1050.0])
     np.testing.assert_allclose(trade_return_fractions(pnl, equity), [0.1, -50 / 1100, 25 / 1050])
-    with pytest.raises(ValueError, match="trade 1 has -5.0"):
+    with pytest.raises(ValueError, match=r"trade 1 has -5\.0"):
         trade_return_fractions([1.0, 1.0], [10.0, -5.0])
 
 

@@ -101,9 +101,9 @@ def _check_prices(frame: pd.DataFrame, position: int) -> None:
         bad = ~(np.isfinite(values) & (values > 0))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"permute_bars: frame {position}, row {row}: {column}={float(values[row])!r}; prices must be finite and > 0"
-            )
+            value = float(values[row])
+            where = f"permute_bars: frame {position}, row {row}"
+            raise ValueError(f"{where}: {column}={value!r}; prices must be finite and > 0")
 
 
 def _times(frame: pd.DataFrame) -> np.ndarray:
