@@ -75,6 +75,7 @@ def test_unknown_keys_and_guard_names_say_did_you_mean():
     [
         ({"seed": True}, "seed: Input should be a valid integer"),
         ({"thresholds": {"wfe": True}}, "thresholds.wfe: Input should be a valid number"),
+        ({"thresholds": {"wfe": float("nan")}}, "thresholds.wfe: Input should be a finite number"),
         ({"preset": "strict"}, "preset: Input should be 'screen' or 'validate'"),
         ({"pbo": {"n_splits": 15}}, "pbo.n_splits: n_splits must be even"),
         ({"bootstrap": {"confidence": 1.5}}, "bootstrap.confidence: Input should be less than 1"),

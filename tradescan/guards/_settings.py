@@ -25,7 +25,7 @@ The thresholds of each preset are declared by the guard modules themselves (``tr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError, field_validator
 
@@ -152,7 +152,7 @@ class GuardSettings(_Settings):
 
     preset: Preset = "validate"
     seed: StrictInt = Field(default=0, ge=0, le=2**32 - 1)
-    thresholds: dict[str, StrictFloat] = Field(default_factory=dict)
+    thresholds: dict[str, Annotated[StrictFloat, Field(allow_inf_nan=False)]] = Field(default_factory=dict)
     critical: dict[str, StrictBool] = Field(default_factory=dict)
     skip: tuple[str, ...] = ()
     walk_forward: WalkForwardSettings = WalkForwardSettings()

@@ -20,6 +20,7 @@ every frame, which must have the same length and the same times.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,16 @@ from tradescan.guards._errors import UndefinedStatistic
 __all__ = ["permutation_pvalue", "permute_bars"]
 
 _PRICE_COLUMNS = ("open", "high", "low", "close")
+
+
+@overload
+def permute_bars(bars: pd.DataFrame, seed: int | np.random.SeedSequence, start_index: int = 0) -> pd.DataFrame: ...
+
+
+@overload
+def permute_bars(
+    bars: Sequence[pd.DataFrame], seed: int | np.random.SeedSequence, start_index: int = 0
+) -> list[pd.DataFrame]: ...
 
 
 def permute_bars(
