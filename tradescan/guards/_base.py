@@ -99,6 +99,18 @@ class Guard(Generic[InputT]):
         """Return the threshold in ``preset``, or the validate preset's when the guard is not in it."""
         return float(self.thresholds.get(preset, self.thresholds["validate"]))
 
+    def threshold_under(self, settings: GuardSettings) -> float:
+        """Return the threshold under ``settings``: its override, else the preset's (``preset_threshold``)."""
+        if self.name in settings.thresholds:
+            return float(settings.thresholds[self.name])
+        return self.preset_threshold(settings.preset)
+
+    def critical_under(self, settings: GuardSettings) -> bool:
+        """Return whether a failure decides ``prod_ready`` under ``settings``: its override, else the preset's."""
+        if self.name in settings.critical:
+            return bool(settings.critical[self.name])
+        return settings.preset in self.critical_in
+
     def passes(self, value: float, threshold: float) -> bool:
         """Return whether ``value`` beats ``threshold`` strictly (NaN never does)."""
         if math.isnan(value):
@@ -116,7 +128,7 @@ class Guard(Generic[InputT]):
         settings = settings if settings is not None else GuardSettings()
         if not isinstance(inputs, self.input_type):
             raise TypeError(f"guard {self.name!r} takes {self.input_type.__name__}, got {type(inputs).__name__}")
-        threshold, critical = settings.threshold(self.name), settings.is_critical(self.name)
+        threshold, critical = self.threshold_under(settings), self.critical_under(settings)
         try:
             measurement = self.measure(inputs, settings)
         except UndefinedStatistic as exc:

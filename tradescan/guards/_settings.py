@@ -189,17 +189,13 @@ class GuardSettings(_Settings):
         """Return guard ``name``'s threshold: the override, else the preset's, else the validate preset's."""
         from tradescan.guards.checks import get_guard
 
-        if name in self.thresholds:
-            return float(self.thresholds[name])
-        return get_guard(name).preset_threshold(self.preset)
+        return get_guard(name).threshold_under(self)
 
     def is_critical(self, name: str) -> bool:
         """Return whether guard ``name`` decides ``prod_ready``: the override, else the preset's rule."""
         from tradescan.guards.checks import get_guard
 
-        if name in self.critical:
-            return bool(self.critical[name])
-        return self.preset in get_guard(name).critical_in
+        return get_guard(name).critical_under(self)
 
     def critical_guards(self) -> tuple[str, ...]:
         """Return the active guards that are critical, sorted."""
