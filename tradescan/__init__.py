@@ -21,7 +21,7 @@ _LAZY_ATTRIBUTES = {
     "check_lookahead": ("tradescan.lookahead", "check_lookahead"),
     "get_strategy": ("tradescan.registry", "get_strategy"),
 }
-_LAZY_MODULES = {"data", "indicators", "instruments", "engine", "metrics", "regime", "sweep", "registry"}
+_LAZY_MODULES = {"data", "guards", "indicators", "instruments", "engine", "metrics", "regime", "sweep", "registry"}
 
 __all__ = [
     "BacktestResult",
@@ -33,6 +33,7 @@ __all__ = [
     "check_lookahead",
     "data",
     "get_strategy",
+    "guards",
     "indicators",
     "instruments",
 ]
