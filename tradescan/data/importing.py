@@ -1,7 +1,9 @@
 """``import_file``: read a data file in any supported format, validate it, store it.
 
-The steps run in an order that keeps a failed import harmless: the names are checked, the whole file
-is parsed and validated in memory, and only then is anything written (atomically).
+The steps run in an order that keeps a failed import harmless: the names are checked (the symbol must
+be a known instrument), the whole file is parsed and validated in memory, and only then is anything
+written — the dataset and its manifest entry as one commit. The manifest records the file's absolute
+path, its format and the zone its times were in.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from tradescan.data.importers import read_bars
-from tradescan.data.store import DatasetInfo, store_valid_bars
+from tradescan.data.manifest import DEFAULT_TZ
+from tradescan.data.sources import ImportSource
+from tradescan.data.store import DatasetInfo, known_symbol, store_valid_bars
 from tradescan.data.timeframes import timeframe_minutes, timeframe_ns, validate_timeframe
 from tradescan.data.validation import DroppedRow, check_bars, time_ns
 from tradescan.errors import DataError
@@ -53,7 +57,7 @@ def import_file(
 
     Args:
         path: the file; times in it are taken to be UTC.
-        symbol: letters, digits and ``._-`` only.
+        symbol: an instrument the registry knows (``configs/instruments.yaml`` + ``TRADESCAN_INSTRUMENTS``).
         timeframe: one of ``TIMEFRAMES``; bars closer together than one timeframe are an error, and
             so is a file whose bars are never as close as one timeframe (a wrong ``timeframe``).
         fmt: ``auto`` (detect) or one of ``csv``, ``mt4``, ``mt5``, ``binance``, ``dukascopy``.
@@ -65,15 +69,17 @@ def import_file(
         An ``ImportReport``; ``report.dropped`` lists each dropped line and the rule it broke.
 
     Raises:
-        DataError: the file cannot be read or parsed, or a row breaks a rule and ``drop_invalid``
-            is false. Nothing is written then: an existing dataset and the manifest stay as they were.
+        DataError: the file cannot be read or parsed, a row breaks a rule and ``drop_invalid`` is
+            false, the manifest is broken, or the write failed (disk full, permissions). Nothing is
+            changed then: an existing dataset and the manifest stay as they were.
+        UnknownNameError: the symbol is not a known instrument (the message says how to add it).
     """
-    symbol, timeframe = validate_symbol(symbol), validate_timeframe(timeframe)
+    symbol, timeframe = known_symbol(validate_symbol(symbol)), validate_timeframe(timeframe)
     parsed, format_name = read_bars(path, fmt)
     bars, dropped = check_bars(parsed, drop_invalid=drop_invalid, timeframe_ns=timeframe_ns(timeframe))
     _check_timeframe_matches(bars, timeframe, parsed.source)
-    source = f"{Path(path).name} ({format_name})"
-    dataset = store_valid_bars(bars, symbol, timeframe, data_dir, source=source)
+    source = ImportSource(path=str(Path(path).resolve()), format=format_name)
+    dataset = store_valid_bars(bars, symbol, timeframe, data_dir, source=source, tz=DEFAULT_TZ)
     return ImportReport(
         path=Path(path), format=format_name, rows_read=len(parsed.frame), dataset=dataset, dropped=dropped
     )
