@@ -41,8 +41,8 @@ class SyntheticSource(BaseModel):
     start: str | None = None
 
     def describe(self) -> str:
-        start = f" start={self.start}" if self.start else ""
-        return f"synthetic seed={self.seed} bars={self.bars}{start}"
+        start = (self.start or "").removesuffix("T00:00:00+00:00")
+        return f"synthetic seed={self.seed} bars={self.bars}" + (f" start={start}" if start else "")
 
 
 class ResampleSource(BaseModel):

@@ -197,6 +197,23 @@ class DatasetExistsError(DataError):
     """A write would replace a dataset of a kind it may not replace (``may_replace``)."""
 
 
+def check_may_replace(
+    symbol: str,
+    timeframe: str,
+    data_dir: str | Path | None,
+    source: DatasetSource,
+    may_replace: Collection[SourceKind] | None,
+) -> None:
+    """Raise ``DatasetExistsError`` now if a write of ``source`` bars would be refused.
+
+    The write itself checks again under the lock; this lets a command that writes several datasets
+    refuse before it writes the first.
+    """
+    path = dataset_path(symbol, timeframe, data_dir)
+    recorded = read_manifest(resolve_data_dir(data_dir)).get(dataset_key(symbol, validate_timeframe(timeframe)))
+    _check_may_replace(path, recorded, source, may_replace)
+
+
 def _check_may_replace(
     path: Path, recorded: ManifestEntry | None, source: DatasetSource, may_replace: Collection[SourceKind] | None
 ) -> None:
