@@ -281,3 +281,92 @@ def test_import_records_the_source_in_the_manifest(capsys, csv_file, data_dir):
     assert json.loads(out)["tz"] == "UTC"
     code, out, _ = run(capsys, "data", "list", "--json", "--data-dir", str(data_dir))
     assert [(row["tz"], row["source"]) for row in json.loads(out)] == [("UTC", f"import {csv_file.resolve()} (csv)")]
+
+
+def _write_lines(path: Path, *rows: str) -> Path:
+    path.write_text("\n".join([HEADER, *rows]) + "\n")
+    return path
+
+
+def _one_line_file(path: Path) -> Path:
+    with path.open("wb") as stream:
+        stream.write(b"1.1," * (1 << 15))
+        stream.truncate(200 << 20)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "symbol", "message"),
+    [
+        (lambda p: _write_lines(p, ROWS[0], "2024-01-02 01:00:00,1.104,inf,1.1038,1.105,95"), "EURUSD",
+         "bad.csv line 3: high inf is not a finite number (rule: no inf in OHLC or volume)"),
+        (lambda p: _write_lines(p, ROWS[0], "2024-01-02 01:00:00,1.104,1.1052,1.1038,1.105,-inf"), "EURUSD",
+         "bad.csv line 3: volume -inf is not a finite number"),
+        (lambda p: _write_lines(p, "1500-01-02 00:00:00,1.1,1.2,1.0,1.1,5", "1500-01-02 01:00:00,1.1,1.2,1.0,1.1,5"),
+         "EURUSD", "bad.csv line 2: time '1500-01-02 00:00:00' is outside the years 1678-2261 the store can hold"),
+        (_one_line_file, "EURUSD", "bad.csv: no line break in its first 64 KiB (200.0 MiB in all): not a CSV of bars"),
+        (lambda p: _write_lines(p, ROWS[0], "2024-01-02 01:00:00," + "7" * (20 << 20) + "x,1.1,1.0,1.1,5"), "EURUSD",
+         "... (20,971,521 characters) is not a number"),
+        (lambda p: _write_lines(p, *ROWS[:2]), "EURUSX", "unknown symbol 'EURUSX'; did you mean 'EURUSD'"),
+    ],
+    ids=["inf-high", "inf-volume", "year-1500", "one-line-200MiB", "20MiB-cell", "unknown-symbol"],
+)  # fmt: skip
+def test_import_of_bad_input_is_one_short_line(capsys, tmp_path, data_dir, make, symbol, message):
+    path = make(tmp_path / "bad.csv")
+    code, out, err = run(capsys, "data", "import", str(path), "--symbol", symbol, "--timeframe", "H1",
+                         "--data-dir", str(data_dir))  # fmt: skip
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, message)
+    assert len(err) < 1200
+    assert not (data_dir / symbol).exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda text: text[:40], "manifest.json: the data manifest is not valid JSON"),
+        (lambda text: text.replace('"rows": 100', '"rows": -3'), "entry 'EURUSD/H1': rows=-3: Input should be"),
+        (lambda text: text.replace('"seed": 7', '"seed": "seven"'), "source.synthetic.seed='seven': Input should be"),
+    ],
+    ids=["truncated", "rows", "seed"],
+)
+@pytest.mark.parametrize("command", [["list"], ["show", "EURUSD", "H1"], ["synth", "--symbols", "GBPUSD",
+                                     "--timeframe", "H1", "--bars", "5", "--seed", "1"]])  # fmt: skip
+def test_a_broken_manifest_is_one_line_naming_it(capsys, data_dir, edit, message, command):
+    main(["data", "synth", "--symbols", "EURUSD", "--timeframe", "H1", "--bars", "100", "--seed", "7",
+          "--data-dir", str(data_dir)])  # fmt: skip
+    manifest = data_dir / "manifest.json"
+    manifest.write_text(edit(manifest.read_text()))
+    capsys.readouterr()
+    code, out, err = run(capsys, "data", *command, "--data-dir", str(data_dir))
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, f"{manifest}: ")
+    assert message in err
+    assert not (data_dir / "GBPUSD").exists()
+
+
+def test_disk_full_during_import_is_one_line(capsys, csv_file, data_dir, monkeypatch):
+    import errno
+    import os
+
+    def full(handle: int, payload: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    code, out, err = _import(capsys, csv_file, data_dir, "--drop-invalid")
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "H1.parquet: the disk is full (no space left on device); the previous dataset and "
+                               "manifest are unchanged")  # fmt: skip
+
+
+def test_a_tampered_dataset_is_named_by_show(capsys, data_dir):
+    from tradescan.data import synthesize
+    from tradescan.data.store import parquet_bytes
+
+    main(["data", "synth", "--symbols", "EURUSD", "--timeframe", "H1", "--bars", "100", "--seed", "7",
+          "--data-dir", str(data_dir)])  # fmt: skip
+    (data_dir / "EURUSD" / "H1.parquet").write_bytes(parquet_bytes(synthesize("EURUSD", "H1", 99, seed=7)))
+    capsys.readouterr()
+    code, _, err = run(capsys, "data", "show", "EURUSD", "H1", "--data-dir", str(data_dir))
+    assert code == 2
+    assert_one_line_error(err, "EURUSD/H1.parquet changed since it was written (manifest sha256")

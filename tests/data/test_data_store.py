@@ -24,7 +24,7 @@ from tradescan.data import (
     write_dataset,
 )
 from tradescan.data.store import parquet_bytes
-from tradescan.errors import DataError, TradeScanError
+from tradescan.errors import DataError, TradeScanError, UnknownNameError
 
 
 def hourly_bars(n_bars: int = 48, start: str = "2024-01-01") -> pd.DataFrame:
@@ -265,3 +265,28 @@ def test_corrupt_manifest_is_reported(data_dir: Path):
     (data_dir / "manifest.json").write_text("{not json")
     with pytest.raises(DataError, match=r"manifest\.json: the data manifest is not valid JSON"):
         list_datasets(data_dir)
+
+
+def test_an_unknown_symbol_is_refused_with_how_to_add_it(data_dir: Path, write_text):
+    lines = ["time,open,high,low,close", "2024-01-03 00:00:00,1.1,1.2,1.0,1.1"]
+    with pytest.raises(UnknownNameError) as info:
+        import_file(write_text("x.csv", *lines), "EURUSX", "H1", data_dir=data_dir)
+    message = str(info.value)
+    assert message.startswith("unknown symbol 'EURUSX'; did you mean 'EURUSD'")
+    assert message.endswith(
+        "; to add it, describe it in a YAML file (SYMBOL: {pip_size: ..., price_precision: ..., contract_size: ..., "
+        "base: ..., quote: ..., asset_class: ..., days_per_year: ...}) and set TRADESCAN_INSTRUMENTS to that file "
+        "(merged over the bundled instruments)"
+    )
+    with pytest.raises(UnknownNameError, match="unknown symbol 'EURUSX'"):
+        write_dataset(hourly_bars(), "EURUSX", "H1", data_dir)
+    assert not data_dir.exists()
+
+
+def test_a_symbol_added_through_tradescan_instruments_imports(data_dir: Path, write_text, tmp_path, monkeypatch):
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("EURUSX: {pip_size: 0.0001, price_precision: 5, contract_size: 100000, base: EUR, quote: USX,"
+                     " asset_class: fx, days_per_year: 252}\n")  # fmt: skip
+    monkeypatch.setenv("TRADESCAN_INSTRUMENTS", str(extra))
+    lines = ["time,open,high,low,close", "2024-01-03 00:00:00,1.1,1.2,1.0,1.1"]
+    assert import_file(write_text("x.csv", *lines), "EURUSX", "H1", data_dir=data_dir).rows == 1
