@@ -28,7 +28,7 @@ from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import Lineage, compute_lineage
 from tradescan.paths import BUNDLED_DIR, SEARCH_SPACES_DIR
 from tradescan.paths import data_dir as resolve_data_dir
-from tradescan.registry import get_strategy, source_hash
+from tradescan.registry import get_strategy, resolve_strategy_paths, source_hash
 from tradescan.search_space import CategoricalParam, SearchSpace, load_search_space
 from tradescan.strategy import Strategy
 
@@ -111,14 +111,8 @@ class PreflightReport:
 
 
 def _strategy_dirs(directive: Directive, base_dir: Path | None) -> tuple[str, ...]:
-    folders = []
-    for entry in directive.strategy_paths:
-        path = Path(entry)
-        if not path.is_absolute():
-            beside = (base_dir / path) if base_dir else None
-            path = beside if beside is not None and beside.is_dir() else Path.cwd() / path
-        folders.append(str(path.resolve()))
-    return tuple(folders)
+    # Beside the directive only (never the working directory), and each must exist: these run code.
+    return resolve_strategy_paths(directive.strategy_paths, base_dir, label="strategy_paths")
 
 
 def default_space_path(strategy: Strategy) -> Path:
