@@ -255,6 +255,20 @@ def _load_bars(plan: SweepPlan, symbol: str) -> pd.DataFrame:
     return load(symbol, directive.timeframe, start=directive.start, end=directive.end, data_dir=plan.data_dir)
 
 
+def _data_integrity_problem(plan: SweepPlan, symbol: str) -> str | None:
+    """Return why the symbol's stored bytes cannot be trusted (changed file, broken manifest), or None.
+
+    The run's lineage records the data hash; bars whose hash cannot be confirmed must not run under it.
+    """
+    from tradescan.data import dataset_hash
+
+    try:
+        dataset_hash(symbol, plan.directive.timeframe, data_dir=plan.data_dir)
+    except TradeScanError as exc:
+        return str(exc)
+    return None
+
+
 def _check_lookahead(plan: SweepPlan, check: SymbolCheck, bars: pd.DataFrame, warmup: int) -> None:
     from tradescan.lookahead import check_lookahead
 
@@ -286,6 +300,10 @@ def check_symbol(plan: SweepPlan, symbol: str) -> SymbolCheck:
         bars = _load_bars(plan, symbol)
     except TradeScanError as exc:
         check.block(f"no data: {exc}")
+        return check
+    integrity_problem = _data_integrity_problem(plan, symbol)
+    if integrity_problem:
+        check.block(f"data integrity: {integrity_problem}")
         return check
     check.n_bars, check.bars = len(bars), bars
     warmup = max_warmup(plan.strategy, plan.space)
