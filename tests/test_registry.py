@@ -21,7 +21,7 @@ from tradescan.registry import (
 )
 from tradescan.strategy import Strategy
 
-_MODULE = '''
+_MODULE = """
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +39,7 @@ class {cls}(Strategy):
     def signals(self, bars: Bars, params: Params) -> Signals:
         n_bars = len(bars)
         return Signals(np.zeros(n_bars, dtype=np.int8), np.full(n_bars, np.nan), np.full(n_bars, np.nan))
-'''
+"""
 
 
 def _write(folder: Path, file_name: str, name: str, cls: str = "UserStrategy") -> Path:
@@ -117,10 +117,10 @@ def test_source_hash_is_the_file_hash(tmp_path: Path) -> None:
     assert source_hash(strategy) == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-_MARKER_MODULE = '''
+_MARKER_MODULE = """
 import pathlib
 pathlib.Path({marker!r}).write_text("this module ran")
-'''
+"""
 
 
 def _plant(folder: Path, marker: Path) -> Path:
@@ -228,7 +228,9 @@ def test_the_working_directory_strategies_folder_only_when_it_exists(tmp_path: P
 
 def test_a_missing_strategy_path_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("TRADESCAN_STRATEGY_PATH", str(tmp_path / "typo"))
-    with pytest.raises(ConfigError, match=rf"TRADESCAN_STRATEGY_PATH entry '{tmp_path}/typo': folder .* does not exist"):
+    with pytest.raises(
+        ConfigError, match=rf"TRADESCAN_STRATEGY_PATH entry '{tmp_path}/typo': folder .* does not exist"
+    ):
         discover()
     monkeypatch.delenv("TRADESCAN_STRATEGY_PATH")
     with pytest.raises(ConfigError, match=r"strategy folder '.*nowhere': folder .* does not exist"):

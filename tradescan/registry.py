@@ -54,7 +54,9 @@ def strategy_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Pat
     if working.is_dir():
         candidates.append(_checked_folder(working, f"./strategies of the working directory ({working})"))
     env_path = os.environ.get(STRATEGY_PATH_ENV, "")
-    candidates += [_checked_folder(Path(p), f"{STRATEGY_PATH_ENV} entry {p!r}") for p in env_path.split(os.pathsep) if p]
+    candidates += [
+        _checked_folder(Path(p), f"{STRATEGY_PATH_ENV} entry {p!r}") for p in env_path.split(os.pathsep) if p
+    ]
     candidates += [_checked_folder(Path(p), f"strategy folder {os.fspath(p)!r}") for p in extra_dirs]
     unique: list[Path] = []
     for folder in candidates:
@@ -131,8 +133,11 @@ def _strategies_in(module: ModuleType) -> list[type[Strategy]]:
     return [
         obj
         for obj in vars(module).values()
-        if inspect.isclass(obj) and issubclass(obj, Strategy) and obj is not Strategy
-        and obj.__module__ == module.__name__ and obj.name
+        if inspect.isclass(obj)
+        and issubclass(obj, Strategy)
+        and obj is not Strategy
+        and obj.__module__ == module.__name__
+        and obj.name
     ]
 
 
@@ -154,9 +159,7 @@ def discover(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> dict[str, typ
     return found
 
 
-def get_strategy(
-    strategy: str | Strategy, extra_dirs: Iterable[str | os.PathLike[str]] = ()
-) -> Strategy:
+def get_strategy(strategy: str | Strategy, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Strategy:
     """Return a strategy instance for a registered name, or ``strategy`` itself if it is an instance."""
     if isinstance(strategy, Strategy):
         return strategy

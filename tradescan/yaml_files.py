@@ -61,7 +61,7 @@ def parse_yaml(text: str, *, label: str) -> Any:
         raise ConfigError(f"{label}: larger than {MAX_YAML_BYTES >> 20} MiB, too large for a settings file")
     try:
         _check_shape(text, label)
-        return yaml.load(text, Loader=_Loader)  # noqa: S506  # a SafeLoader: plain data only
+        return yaml.load(text, Loader=_Loader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
         cut = reason if len(reason) <= _MESSAGE_LIMIT else reason[:_MESSAGE_LIMIT] + "..."

@@ -123,7 +123,11 @@ def test_synth_list_show_resample(capsys, data_dir):
         ["EURUSD", "H1", "100"],
     ]
     sources = [row[header.index("source") :].rstrip() for row in rows]
-    assert sources == ["synthetic seed=7 bars=100 start=2020-01-01", "resample from H1", "synthetic seed=7 bars=100 start=2020-01-01"]
+    assert sources == [
+        "synthetic seed=7 bars=100 start=2020-01-01",
+        "resample from H1",
+        "synthetic seed=7 bars=100 start=2020-01-01",
+    ]
     assert [row.split()[8] for row in rows] == ["UTC"] * 3
 
     code, out, _ = run(capsys, "data", "show", "BTCUSDT", "H4", "--head", "2", "--data-dir", str(data_dir))

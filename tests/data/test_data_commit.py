@@ -95,13 +95,31 @@ def test_a_new_dataset_is_removed_when_its_manifest_entry_fails(data_dir, stored
         (lambda text: text.replace('"rows": 900', '"rows": true'), r"entry 'EURUSD/H1': rows=True: Input should"),
         (lambda text: text.replace('"sha256": "', '"sha256": "zz'), r"entry 'EURUSD/H1': sha256='zz"),
         (lambda text: text.replace('"version": 2', '"version": 7'), r"manifest version 7 is not one this"),
-        (lambda text: text.replace('"EURUSD/H1": {', '"GBPUSD/H1": {'), r"entry 'GBPUSD/H1': the key must be 'EURUSD/H1'"),
+        (
+            lambda text: text.replace('"EURUSD/H1": {', '"GBPUSD/H1": {'),
+            r"entry 'GBPUSD/H1': the key must be 'EURUSD/H1'",
+        ),
         (lambda text: text.replace('"tz": "UTC"', '"tz": "Mars/Olympus"'), r"tz='Mars/Olympus': must be an IANA"),
-        (lambda text: text.replace('"kind": "frame"', '"kind": "stolen"'), r"source=\{'kind': 'stolen'.*: Input tag 'stolen'"),
+        (
+            lambda text: text.replace('"kind": "frame"', '"kind": "stolen"'),
+            r"source=\{'kind': 'stolen'.*: Input tag 'stolen'",
+        ),
         (lambda text: text.replace('"file": "EURUSD/H1.parquet"', '"file": "../../etc/passwd"'), r"file must be"),
     ],
-    ids=["garbage", "truncated", "empty", "a-list", "rows-text", "rows-bool", "sha256", "version", "key", "tz",
-         "source-kind", "file"],  # fmt: skip
+    ids=[
+        "garbage",
+        "truncated",
+        "empty",
+        "a-list",
+        "rows-text",
+        "rows-bool",
+        "sha256",
+        "version",
+        "key",
+        "tz",
+        "source-kind",
+        "file",
+    ],  # fmt: skip
 )
 def test_a_broken_manifest_refuses_the_write_and_keeps_the_dataset(data_dir, stored, write_text, edit, message):
     manifest = data_dir / "manifest.json"

@@ -7,13 +7,16 @@ Each subcommand is a thin wrapper over ``tradescan.data``; every user mistake su
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tradescan.cli.common import add_data_dir, print_json
 from tradescan.errors import TradeScanError
 from tradescan.paths import data_dir as resolve_data_dir
+
+if TYPE_CHECKING:
+    from tradescan.data.sources import SourceKind
 
 _FORMATS = "auto|csv|mt4|mt5|binance|dukascopy"
 _TIMEFRAMES = "M1 M5 M15 M30 H1 H4 D1"
@@ -185,7 +188,7 @@ def run_synth(args: argparse.Namespace) -> int:
     seed = _whole_number(args.seed, "--seed", minimum=0)
     frames = {symbol: synthesize(symbol, args.timeframe, n_bars, seed, start=args.start) for symbol in symbols}
     source = synthetic_source(n_bars, seed, args.start)
-    may_replace = None if args.force else ("synthetic",)
+    may_replace: tuple[SourceKind, ...] | None = None if args.force else ("synthetic",)
     try:
         for symbol in symbols:  # refuse before the first write, not after half of them
             check_may_replace(symbol, args.timeframe, args.data_dir, source, may_replace)
@@ -266,8 +269,15 @@ def _source_of(symbol: str, timeframe: str, data_dir: str | None) -> str:
 
 def run_resample(args: argparse.Namespace) -> int:
     """Resample a stored dataset to a coarser timeframe and store the result."""
-    from tradescan.data import DatasetExistsError, ResampleSource, dataset_hash, load, resample, validate_timeframe
-    from tradescan.data import write_dataset
+    from tradescan.data import (
+        DatasetExistsError,
+        ResampleSource,
+        dataset_hash,
+        load,
+        resample,
+        validate_timeframe,
+        write_dataset,
+    )
 
     source, target = validate_timeframe(args.from_timeframe), validate_timeframe(args.to_timeframe)
     bars = load(args.symbol, source, data_dir=args.data_dir)
@@ -275,7 +285,7 @@ def run_resample(args: argparse.Namespace) -> int:
     coarser = resample(bars, target, from_timeframe=source)
     if coarser.empty:
         raise TradeScanError(f"no complete {target} bar can be built from the {len(bars)} {args.symbol} {source} bars")
-    may_replace = None if args.force else ("resample", "synthetic")
+    may_replace: tuple[SourceKind, ...] | None = None if args.force else ("resample", "synthetic")
     try:
         info = write_dataset(coarser, args.symbol, target, args.data_dir, source=origin, may_replace=may_replace)
     except DatasetExistsError as exc:

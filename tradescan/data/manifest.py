@@ -101,7 +101,9 @@ class ManifestEntry(BaseModel):
     def _consistent(self) -> ManifestEntry:
         expected_file = f"{self.symbol}/{self.timeframe}.parquet"
         if self.file != expected_file:
-            raise ValueError(f"file must be {expected_file!r} for {self.symbol} {self.timeframe}, got {quote(self.file)}")
+            raise ValueError(
+                f"file must be {expected_file!r} for {self.symbol} {self.timeframe}, got {quote(self.file)}"
+            )
         if self.start_time > self.end_time:
             raise ValueError(f"start {self.start} is after end {self.end}")
         return self
@@ -168,7 +170,9 @@ def _load_json(path: Path) -> Any:
     except FileNotFoundError:
         return {"version": MANIFEST_VERSION, "datasets": {}}
     except PermissionError:
-        raise DataError(f"{path}: cannot read the data manifest (permission denied); check the file's permissions") from None
+        raise DataError(
+            f"{path}: cannot read the data manifest (permission denied); check the file's permissions"
+        ) from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read the data manifest: {exc.strerror or exc}") from None
     try:
@@ -177,7 +181,9 @@ def _load_json(path: Path) -> Any:
         raise DataError(f"{path}: the data manifest is not UTF-8 text; {_RESTORE_HINT}") from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
-        raise DataError(f"{path}: the data manifest is not valid JSON ({exc.msg} at {where}); {_RESTORE_HINT}") from None
+        raise DataError(
+            f"{path}: the data manifest is not valid JSON ({exc.msg} at {where}); {_RESTORE_HINT}"
+        ) from None
 
 
 def _entry(path: Path, key: object, raw: object, *, legacy: bool) -> ManifestEntry:

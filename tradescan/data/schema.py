@@ -56,8 +56,9 @@ def utc_times(values: pd.Series | pd.Index | np.ndarray, *, source: str = "frame
 def _check_time_range(index: pd.DatetimeIndex, source: str) -> None:
     """Refuse times outside the store's range, compared in the index's own unit (no overflow)."""
     per_ns = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}[index.unit]
-    ticks = index.asi8
-    outside = ~index.isna() & ((ticks < -(-FIRST_TIME_NS // per_ns)) | (ticks >= -(-END_TIME_NS // per_ns)))
+    ticks = np.asarray(index.asi8)
+    present = ~np.asarray(index.isna())
+    outside = present & ((ticks < -(-FIRST_TIME_NS // per_ns)) | (ticks >= -(-END_TIME_NS // per_ns)))
     if outside.any():
         row = int(np.flatnonzero(outside)[0])
         raise DataError(

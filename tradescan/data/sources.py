@@ -68,7 +68,5 @@ class FrameSource(BaseModel):
         return self.label if self.label == "frame" else f"frame {self.label}"
 
 
-DatasetSource = Annotated[
-    ImportSource | SyntheticSource | ResampleSource | FrameSource, Field(discriminator="kind")
-]
+DatasetSource = Annotated[ImportSource | SyntheticSource | ResampleSource | FrameSource, Field(discriminator="kind")]
 SourceKind = Literal["import", "synthetic", "resample", "frame"]

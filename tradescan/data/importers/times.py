@@ -107,7 +107,8 @@ def datetimes_to_ns(parsed: pd.Series) -> np.ndarray:
     year 1500 into 2084, so the range is checked before the unit changes.
     """
     array = parsed.array
-    return _ticks_to_ns(np.asarray(array.asi8), ~np.asarray(parsed.isna()), _NS_PER_UNIT[array.unit])  # type: ignore[attr-defined]
+    ticks = np.asarray(array.asi8)
+    return _ticks_to_ns(ticks, ~np.asarray(parsed.isna()), _NS_PER_UNIT[array.unit])
 
 
 def _ticks_to_ns(ticks: np.ndarray, valid: np.ndarray, ns_per_tick: int) -> np.ndarray:
