@@ -290,3 +290,13 @@ def test_a_symbol_added_through_tradescan_instruments_imports(data_dir: Path, wr
     monkeypatch.setenv("TRADESCAN_INSTRUMENTS", str(extra))
     lines = ["time,open,high,low,close", "2024-01-03 00:00:00,1.1,1.2,1.0,1.1"]
     assert import_file(write_text("x.csv", *lines), "EURUSX", "H1", data_dir=data_dir).rows == 1
+
+
+def test_a_bad_time_zone_is_refused_before_anything_is_written(data_dir: Path):
+    from tradescan.data.sources import ImportSource
+    from tradescan.data.store import store_valid_bars
+
+    with pytest.raises(DataError, match=r"EURUSD H1: cannot record the dataset: tz='Mars/Base': must be an IANA"):
+        store_valid_bars(hourly_bars(), "EURUSD", "H1", data_dir, source=ImportSource(path="/x", format="csv"),
+                         tz="Mars/Base")  # fmt: skip
+    assert not data_dir.exists()

@@ -193,14 +193,14 @@ def _entry(path: Path, key: object, raw: object, *, legacy: bool) -> ManifestEnt
     try:
         entry = ManifestEntry.model_validate(_upgrade_v1(raw) if legacy else raw)
     except ValidationError as exc:
-        raise DataError(f"{label}: {_describe(exc)}; fix the field or re-import the dataset") from None
+        raise DataError(f"{label}: {describe_errors(exc)}; fix the field or re-import the dataset") from None
     if key != dataset_key(entry.symbol, entry.timeframe):
         expected = dataset_key(entry.symbol, entry.timeframe)
         raise DataError(f"{label}: the key must be {expected!r} for symbol {entry.symbol} timeframe {entry.timeframe}")
     return entry
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(exc: ValidationError) -> str:
     """Return each field error as ``field=value: rule``, values cut short."""
     problems = []
     for error in exc.errors():

@@ -21,9 +21,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
 from tradescan.data.commit import backup_path, commit_dataset, file_sha256, recover
-from tradescan.data.manifest import DEFAULT_TZ, ManifestEntry, dataset_key, manifest_lock, read_manifest
+from tradescan.data.manifest import (
+    DEFAULT_TZ,
+    ManifestEntry,
+    dataset_key,
+    describe_errors,
+    manifest_lock,
+    read_manifest,
+)
 from tradescan.data.quote import cut
 from tradescan.data.sources import DatasetSource, FrameSource, SourceKind
 from tradescan.data.schema import BAR_COLUMNS, TIME_DTYPE, VALUE_COLUMNS, standard_bars
@@ -184,12 +192,12 @@ def store_valid_bars(
         tz=tz,
         source=source,
     )
-    key = dataset_key(symbol, timeframe)
+    key, entry = dataset_key(symbol, timeframe), _manifest_entry(info, folder)
     with manifest_lock(folder):
         entries = read_manifest(folder)
         recover(folder, entries)
         _check_may_replace(path, entries.get(key), source, may_replace)
-        commit_dataset(folder, path, payload, {**entries, key: _manifest_entry(info, folder)})
+        commit_dataset(folder, path, payload, {**entries, key: entry})
     return info
 
 
@@ -226,17 +234,21 @@ def _check_may_replace(
 
 
 def _manifest_entry(info: DatasetInfo, folder: Path) -> ManifestEntry:
-    return ManifestEntry(
-        symbol=info.symbol,
-        timeframe=info.timeframe,
-        file=info.path.relative_to(folder).as_posix(),
-        sha256=info.sha256,
-        rows=info.rows,
-        start=info.start.isoformat(),
-        end=info.end.isoformat(),
-        tz=info.tz,
-        source=info.source,
-    )
+    fields = {
+        "symbol": info.symbol,
+        "timeframe": info.timeframe,
+        "file": info.path.relative_to(folder).as_posix(),
+        "sha256": info.sha256,
+        "rows": info.rows,
+        "start": info.start.isoformat(),
+        "end": info.end.isoformat(),
+        "tz": info.tz,
+        "source": info.source,
+    }
+    try:
+        return ManifestEntry.model_validate(fields)
+    except ValidationError as exc:  # only the caller's tz can be wrong here
+        raise DataError(f"{info.symbol} {info.timeframe}: cannot record the dataset: {describe_errors(exc)}") from None
 
 
 def load(
