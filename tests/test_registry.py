@@ -1,4 +1,5 @@
-"""Strategy discovery: bundled folder, $TRADESCAN_STRATEGY_PATH, duplicates, unknown names."""
+"""Strategy discovery: bundled folder, $TRADESCAN_STRATEGY_PATH, duplicates, unknown names, and which
+folders may run code (a params file never runs code from the folders it records)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tradescan.errors import TradeScanError, UnknownNameError
-from tradescan.registry import discover, get_strategy, source_hash, strategy_dirs
+from tradescan.errors import ConfigError, TradeScanError, UnknownNameError
+from tradescan.paths import STRATEGIES_DIR
+from tradescan.registry import (
+    discover,
+    get_strategy,
+    resolve_strategy_paths,
+    source_hash,
+    strategy_dirs,
+    strategy_for_params_file,
+)
 from tradescan.strategy import Strategy
 
-_MODULE = '''
+_MODULE = """
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +39,7 @@ class {cls}(Strategy):
     def signals(self, bars: Bars, params: Params) -> Signals:
         n_bars = len(bars)
         return Signals(np.zeros(n_bars, dtype=np.int8), np.full(n_bars, np.nan), np.full(n_bars, np.nan))
-'''
+"""
 
 
 def _write(folder: Path, file_name: str, name: str, cls: str = "UserStrategy") -> Path:
@@ -106,3 +115,123 @@ def test_source_hash_is_the_file_hash(tmp_path: Path) -> None:
     path = _write(tmp_path, "delta.py", "USER_DELTA")
     strategy = get_strategy("USER_DELTA", [tmp_path])
     assert source_hash(strategy) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+_MARKER_MODULE = """
+import pathlib
+pathlib.Path({marker!r}).write_text("this module ran")
+"""
+
+
+def _plant(folder: Path, marker: Path) -> Path:
+    """A module whose import leaves ``marker`` behind: the proof that a folder's code ran."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "planted.py").write_text(_MARKER_MODULE.format(marker=str(marker)), encoding="utf-8")
+    return folder
+
+
+def test_a_params_file_never_runs_code_from_the_folders_it_records(tmp_path: Path):
+    """Measured: `backtest --params-file` imported every module of the folder the file named."""
+    marker = tmp_path / "ran"
+    elsewhere = _plant(tmp_path / "elsewhere", marker)
+    strategy = strategy_for_params_file("S1_TREND_EMA_ATR_ADX", [str(elsewhere)], label="best.yaml")
+    assert strategy.name == "S1_TREND_EMA_ATR_ADX"
+    assert not marker.exists()
+
+
+def test_a_strategy_only_in_a_recorded_folder_says_how_to_allow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    folder = tmp_path / "mine"
+    _write(folder, "eps.py", "USER_EPSILON")
+    with pytest.raises(UnknownNameError) as info:
+        strategy_for_params_file("USER_EPSILON", [str(folder)], label="best.yaml")
+    assert str(info.value).endswith(
+        f"; best.yaml records the strategy folder(s) {folder}, but a params file does not run code from folders "
+        "it names: add the folder to TRADESCAN_STRATEGY_PATH to use its strategies"
+    )
+    monkeypatch.setenv("TRADESCAN_STRATEGY_PATH", str(folder))
+    assert strategy_for_params_file("USER_EPSILON", [str(folder)], label="best.yaml").name == "USER_EPSILON"
+
+
+def test_backtest_with_a_params_file_from_elsewhere_runs_nothing_from_it(tmp_path: Path, capsys):
+    from tradescan.cli import main
+
+    marker = tmp_path / "ran"
+    planted = _plant(tmp_path / "tmp_like", marker)
+    params = tmp_path / "best.yaml"
+    params.write_text(f"strategy: NOT_BUNDLED\nsymbol: EURUSD\ntimeframe: H1\nstrategy_paths: [{planted}]\n"
+                      "params: {ema_fast: 20}\n")  # fmt: skip
+    assert main(["backtest", "--params-file", str(params), "--data-dir", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tradescan: error: unknown strategy 'NOT_BUNDLED'") and err.count("\n") == 1
+    assert f"records the strategy folder(s) {planted}, but a params file does not run code" in err
+    assert not marker.exists()
+
+
+def test_directive_paths_are_beside_the_directive_never_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Measured: a relative entry missing beside the directive was imported from the working directory."""
+    marker = tmp_path / "ran"
+    _plant(tmp_path / "cwd" / "strats", marker)
+    monkeypatch.chdir(tmp_path / "cwd")
+    directive_dir = tmp_path / "project"
+    (directive_dir / "strats").mkdir(parents=True)
+    assert resolve_strategy_paths(["strats"], directive_dir, label="strategy_paths") == (
+        str((directive_dir / "strats").resolve()),
+    )
+    with pytest.raises(ConfigError) as info:
+        resolve_strategy_paths(["strats", "gone"], directive_dir, label="strategy_paths")
+    assert str(info.value) == f"strategy_paths entry 'gone': folder {directive_dir / 'gone'} does not exist"
+    assert not marker.exists()
+
+
+def test_preflight_refuses_a_directive_path_that_is_not_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from tradescan.preflight import prepare
+
+    marker = tmp_path / "ran"
+    _plant(tmp_path / "strats", marker)
+    monkeypatch.chdir(tmp_path)  # ./strats exists here, but not beside the directive
+    directive = tmp_path / "project" / "d.yaml"
+    directive.parent.mkdir()
+    directive.write_text("name: T\nstrategy: S1_TREND_EMA_ATR_ADX\nsymbols: [EURUSD]\ntimeframe: H1\n"
+                         "strategy_paths: [strats]\n")  # fmt: skip
+    with pytest.raises(ConfigError, match=r"^d\.yaml: strategy_paths entry 'strats': folder .*project/strats does"):
+        prepare(directive, data_dir=tmp_path / "data")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("", "strategy_paths: an empty entry; name a folder of strategy modules"),
+        ("/", "strategy_paths entry '/': / is the file-system root; name the folder that holds your strategies"),
+        ("shared", "is writable by every user, so its modules could be anyone's code; keep strategies in a folder"),
+        ("file.py", "strategy_paths entry 'file.py': {base}/file.py is not a folder"),
+    ],
+    ids=["empty", "root", "world-writable", "a-file"],
+)
+def test_folders_that_may_not_hold_strategies(tmp_path: Path, entry: str, message: str):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared").chmod(0o1777)  # like /tmp
+    (tmp_path / "file.py").write_text("")
+    with pytest.raises(ConfigError) as info:
+        resolve_strategy_paths([entry], tmp_path, label="strategy_paths")
+    assert message.format(base=tmp_path) in str(info.value)
+
+
+def test_the_working_directory_strategies_folder_only_when_it_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    assert strategy_dirs() == [STRATEGIES_DIR.resolve()]
+    (tmp_path / "strategies").mkdir()
+    assert strategy_dirs() == [STRATEGIES_DIR.resolve(), (tmp_path / "strategies").resolve()]
+
+
+def test_a_missing_strategy_path_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TRADESCAN_STRATEGY_PATH", str(tmp_path / "typo"))
+    with pytest.raises(
+        ConfigError, match=rf"TRADESCAN_STRATEGY_PATH entry '{tmp_path}/typo': folder .* does not exist"
+    ):
+        discover()
+    monkeypatch.delenv("TRADESCAN_STRATEGY_PATH")
+    with pytest.raises(ConfigError, match=r"strategy folder '.*nowhere': folder .* does not exist"):
+        discover([tmp_path / "nowhere"])

@@ -28,7 +28,7 @@ from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import Lineage, compute_lineage
 from tradescan.paths import BUNDLED_DIR, SEARCH_SPACES_DIR
 from tradescan.paths import data_dir as resolve_data_dir
-from tradescan.registry import get_strategy, source_hash
+from tradescan.registry import get_strategy, resolve_strategy_paths, source_hash
 from tradescan.search_space import CategoricalParam, SearchSpace, load_search_space
 from tradescan.strategy import Strategy
 
@@ -111,14 +111,8 @@ class PreflightReport:
 
 
 def _strategy_dirs(directive: Directive, base_dir: Path | None) -> tuple[str, ...]:
-    folders = []
-    for entry in directive.strategy_paths:
-        path = Path(entry)
-        if not path.is_absolute():
-            beside = (base_dir / path) if base_dir else None
-            path = beside if beside is not None and beside.is_dir() else Path.cwd() / path
-        folders.append(str(path.resolve()))
-    return tuple(folders)
+    # Beside the directive only (never the working directory), and each must exist: these run code.
+    return resolve_strategy_paths(directive.strategy_paths, base_dir, label="strategy_paths")
 
 
 def default_space_path(strategy: Strategy) -> Path:
@@ -261,6 +255,20 @@ def _load_bars(plan: SweepPlan, symbol: str) -> pd.DataFrame:
     return load(symbol, directive.timeframe, start=directive.start, end=directive.end, data_dir=plan.data_dir)
 
 
+def _data_integrity_problem(plan: SweepPlan, symbol: str) -> str | None:
+    """Return why the symbol's stored bytes cannot be trusted (changed file, broken manifest), or None.
+
+    The run's lineage records the data hash; bars whose hash cannot be confirmed must not run under it.
+    """
+    from tradescan.data import dataset_hash
+
+    try:
+        dataset_hash(symbol, plan.directive.timeframe, data_dir=plan.data_dir)
+    except TradeScanError as exc:
+        return str(exc)
+    return None
+
+
 def _check_lookahead(plan: SweepPlan, check: SymbolCheck, bars: pd.DataFrame, warmup: int) -> None:
     from tradescan.lookahead import check_lookahead
 
@@ -292,6 +300,10 @@ def check_symbol(plan: SweepPlan, symbol: str) -> SymbolCheck:
         bars = _load_bars(plan, symbol)
     except TradeScanError as exc:
         check.block(f"no data: {exc}")
+        return check
+    integrity_problem = _data_integrity_problem(plan, symbol)
+    if integrity_problem:
+        check.block(f"data integrity: {integrity_problem}")
         return check
     check.n_bars, check.bars = len(bars), bars
     warmup = max_warmup(plan.strategy, plan.space)

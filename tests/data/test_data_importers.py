@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -308,8 +309,48 @@ def test_missing_and_empty_files(tmp_path, write_text):
     with pytest.raises(DataError, match=r"nothing\.csv: file not found"):
         read(tmp_path / "nothing.csv")
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(DataError, match=r"empty\.csv: the file is empty"):
+    with pytest.raises(DataError, match=r"empty\.csv: the file is empty \(0 bytes\)"):
         read(tmp_path / "empty.csv")
+    (tmp_path / "blank.csv").write_text("\n  \n\n")
+    with pytest.raises(DataError, match=r"blank\.csv: holds only blank lines \(5 bytes\), no bars"):
+        read(tmp_path / "blank.csv")
+    with pytest.raises(DataError, match=r": is a folder; give the path of a data file"):
+        read(tmp_path)
+
+
+def test_a_200_mib_file_of_one_line_is_not_called_empty(tmp_path):
+    """Measured: a 200 MiB one-line file was reported as "empty"."""
+    path = tmp_path / "one_line.csv"
+    with path.open("wb") as stream:
+        stream.write(b"1.1," * (1 << 15))
+        stream.truncate(200 << 20)  # sparse: 200 MiB on paper, no disk used
+    with pytest.raises(DataError) as info:
+        read(path)
+    assert str(info.value) == (
+        f"{path}: no line break in its first 64 KiB (200.0 MiB in all): not a CSV of bars, which has one bar per line"
+    )
+
+
+def test_a_binary_file_is_named_as_such(tmp_path):
+    path = tmp_path / "bars.zip"
+    path.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 4)
+    with pytest.raises(DataError, match=r"bars\.zip: a binary file \(1 KiB, NUL bytes in it\), not a CSV of bars"):
+        read(path)
+
+
+def test_a_permission_error_says_so(write_text, monkeypatch):
+    path = write_text("locked.csv", "time,open,high,low,close", "2024-01-02 00:00:00,1,1,1,1")
+    real_open = Path.open
+
+    def locked(self: Path, *args, **kwargs):
+        if self.name == "locked.csv":
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", locked)
+    with pytest.raises(DataError) as info:
+        read(path)
+    assert str(info.value) == f"{path}: cannot read: permission denied; check the file's permissions"
 
 
 def test_wrong_field_count_is_a_parse_error(write_text):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from tradescan.data import (
     write_dataset,
 )
 from tradescan.data.store import parquet_bytes
-from tradescan.errors import DataError, TradeScanError
+from tradescan.errors import DataError, TradeScanError, UnknownNameError
 
 
 def hourly_bars(n_bars: int = 48, start: str = "2024-01-01") -> pd.DataFrame:
@@ -49,7 +50,7 @@ def test_layout_and_manifest(data_dir: Path):
     assert info.sha256 == hashlib.sha256(payload).hexdigest()
     manifest = json.loads((data_dir / "manifest.json").read_text())
     assert manifest == {
-        "version": 1,
+        "version": 2,
         "datasets": {
             "EURUSD/H1": {
                 "symbol": "EURUSD",
@@ -59,7 +60,8 @@ def test_layout_and_manifest(data_dir: Path):
                 "rows": 48,
                 "start": "2024-01-01T00:00:00+00:00",
                 "end": "2024-01-02T23:00:00+00:00",
-                "source": "frame",
+                "tz": "UTC",
+                "source": {"kind": "frame", "label": "frame"},
             }
         },
     }
@@ -159,7 +161,8 @@ def test_unknown_timeframe_is_refused(data_dir: Path):
 
 
 def test_list_datasets(data_dir: Path):
-    assert list(list_datasets(data_dir).columns) == ["symbol", "timeframe", "rows", "start", "end", "sha256"]
+    columns = ["symbol", "timeframe", "rows", "start", "end", "sha256", "tz", "source"]
+    assert list(list_datasets(data_dir).columns) == columns
     assert list_datasets(data_dir).empty
     eurusd = write_dataset(hourly_bars(), "EURUSD", "H1", data_dir)
     write_dataset(synthesize("EURUSD", "M15", 10, seed=1), "EURUSD", "M15", data_dir)
@@ -171,10 +174,12 @@ def test_list_datasets(data_dir: Path):
         ["EURUSD", "H1", 48],
     ]
     row = listing.iloc[2]
-    assert (row["start"], row["end"], row["sha256"]) == (
+    assert (row["start"], row["end"], row["sha256"], row["tz"], row["source"]) == (
         pd.Timestamp("2024-01-01", tz="UTC"),
         pd.Timestamp("2024-01-02 23:00", tz="UTC"),
         eurusd.sha256,
+        "UTC",
+        "frame",
     )
 
 
@@ -182,7 +187,9 @@ def test_list_includes_files_missing_from_the_manifest(data_dir: Path):
     info = write_dataset(hourly_bars(), "EURUSD", "H1", data_dir)
     (data_dir / "manifest.json").unlink()
     listing = list_datasets(data_dir)
-    assert listing[["symbol", "timeframe", "rows", "sha256"]].values.tolist() == [["EURUSD", "H1", 48, info.sha256]]
+    assert listing[["symbol", "timeframe", "rows", "sha256", "tz", "source"]].values.tolist() == [
+        ["EURUSD", "H1", 48, info.sha256, "unknown", "not in the manifest"]
+    ]
 
 
 def test_dataset_hash_detects_a_changed_file(data_dir: Path):
@@ -222,7 +229,8 @@ def test_reimport_replaces_the_dataset(data_dir: Path, write_text):
     report = import_file(write_text("new.csv", *lines), "EURUSD", "H1", data_dir=data_dir)
     assert load("EURUSD", "H1", data_dir=data_dir)["close"].tolist() == [1.1, 1.1]
     manifest = json.loads((data_dir / "manifest.json").read_text())["datasets"]["EURUSD/H1"]
-    assert (manifest["rows"], manifest["sha256"], manifest["source"]) == (2, report.dataset.sha256, "new.csv (csv)")
+    source = {"kind": "import", "path": str(write_text("new.csv", *lines).resolve()), "format": "csv"}
+    assert (manifest["rows"], manifest["sha256"], manifest["source"]) == (2, report.dataset.sha256, source)
 
 
 def test_crash_during_the_write_leaves_the_old_file(data_dir: Path, monkeypatch):
@@ -230,10 +238,10 @@ def test_crash_during_the_write_leaves_the_old_file(data_dir: Path, monkeypatch)
     before = snapshot(data_dir)
 
     def failing_replace(source, target):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(DataError, match="the disk is full"):
         write_dataset(hourly_bars(10), "EURUSD", "H1", data_dir)
     monkeypatch.undo()
     assert snapshot(data_dir) == before
@@ -255,5 +263,40 @@ def test_write_dataset_validates(data_dir: Path):
 def test_corrupt_manifest_is_reported(data_dir: Path):
     write_dataset(hourly_bars(), "EURUSD", "H1", data_dir)
     (data_dir / "manifest.json").write_text("{not json")
-    with pytest.raises(DataError, match=r"manifest\.json: not a readable manifest"):
+    with pytest.raises(DataError, match=r"manifest\.json: the data manifest is not valid JSON"):
         list_datasets(data_dir)
+
+
+def test_an_unknown_symbol_is_refused_with_how_to_add_it(data_dir: Path, write_text):
+    lines = ["time,open,high,low,close", "2024-01-03 00:00:00,1.1,1.2,1.0,1.1"]
+    with pytest.raises(UnknownNameError) as info:
+        import_file(write_text("x.csv", *lines), "EURUSX", "H1", data_dir=data_dir)
+    message = str(info.value)
+    assert message.startswith("unknown symbol 'EURUSX'; did you mean 'EURUSD'")
+    assert message.endswith(
+        "; to add it, describe it in a YAML file (SYMBOL: {pip_size: ..., price_precision: ..., contract_size: ..., "
+        "base: ..., quote: ..., asset_class: ..., days_per_year: ...}) and set TRADESCAN_INSTRUMENTS to that file "
+        "(merged over the bundled instruments)"
+    )
+    with pytest.raises(UnknownNameError, match="unknown symbol 'EURUSX'"):
+        write_dataset(hourly_bars(), "EURUSX", "H1", data_dir)
+    assert not data_dir.exists()
+
+
+def test_a_symbol_added_through_tradescan_instruments_imports(data_dir: Path, write_text, tmp_path, monkeypatch):
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("EURUSX: {pip_size: 0.0001, price_precision: 5, contract_size: 100000, base: EUR, quote: USX,"
+                     " asset_class: fx, days_per_year: 252}\n")  # fmt: skip
+    monkeypatch.setenv("TRADESCAN_INSTRUMENTS", str(extra))
+    lines = ["time,open,high,low,close", "2024-01-03 00:00:00,1.1,1.2,1.0,1.1"]
+    assert import_file(write_text("x.csv", *lines), "EURUSX", "H1", data_dir=data_dir).rows == 1
+
+
+def test_a_bad_time_zone_is_refused_before_anything_is_written(data_dir: Path):
+    from tradescan.data.sources import ImportSource
+    from tradescan.data.store import store_valid_bars
+
+    with pytest.raises(DataError, match=r"EURUSD H1: cannot record the dataset: tz='Mars/Base': must be an IANA"):
+        store_valid_bars(hourly_bars(), "EURUSD", "H1", data_dir, source=ImportSource(path="/x", format="csv"),
+                         tz="Mars/Base")  # fmt: skip
+    assert not data_dir.exists()

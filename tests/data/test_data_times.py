@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from tradescan.data.importers.fixed_width import parse_fixed_width
+from tradescan.data.schema import OUT_OF_RANGE_NS
 from tradescan.data.importers.times import (
     NO_TIME,
     detect_time_format,
@@ -41,12 +42,40 @@ def test_fixed_width_agrees_with_pandas_on_random_times():
         ("2024-1a-01 00:00:00", False),
         ("2024-04-30 24:00:00", False),
         ("2024/04/30 10:00:00", False),
-        ("0001-01-01 00:00:00", False),  # outside what int64 nanoseconds can hold
     ],
 )
 def test_fixed_width_refuses_impossible_times(text, valid):
     parsed = parse_time_text(pd.Series([text]), "%Y-%m-%d %H:%M:%S")
     assert (parsed[0] != NO_TIME) == valid
+
+
+@pytest.mark.parametrize(
+    "time_format", ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "ISO8601"], ids=["fixed", "fraction", "iso"]
+)
+def test_the_range_edges_on_every_path(time_format):
+    """Years 1678-2261 are kept; one second outside is OUT_OF_RANGE, never a wrapped time."""
+    suffix = ".5" if time_format.endswith("%f") else ""
+    texts = ["1677-12-31 23:59:59", "1678-01-01 00:00:00", "2261-12-31 23:59:59", "2262-01-01 00:00:00",
+             "0001-01-01 00:00:00", "9999-12-31 00:00:00"]  # fmt: skip
+    for width_breaker in ("", "x"):  # "x" makes the widths differ: the strptime path instead of fixed width
+        column = pd.Series([text + suffix for text in texts] + ([width_breaker] if width_breaker else []))
+        parsed = parse_time_text(column, time_format)[: len(texts)]
+        half = 500_000_000 if suffix else 0
+        inside = [n + half for n in ns("1678-01-01 00:00:00", "2261-12-31 23:59:59")]
+        assert parsed.tolist() == [OUT_OF_RANGE_NS, inside[0], inside[1], OUT_OF_RANGE_NS, OUT_OF_RANGE_NS,
+                                   OUT_OF_RANGE_NS]  # fmt: skip
+
+
+def test_epoch_beyond_the_range_is_out_of_range():
+    seconds = np.array([1.7e9, 9.0e10, 9.9e10])  # 2023, 4822, 5107: all of the magnitude of seconds
+    assert epoch_to_ns(seconds, "seconds").tolist() == [1_700_000_000 * 10**9, OUT_OF_RANGE_NS, OUT_OF_RANGE_NS]
+    assert epoch_to_ns(np.array([-5.0, np.nan, np.inf]), "seconds").tolist() == [NO_TIME] * 3
+
+
+def test_date_and_clock_keep_out_of_range_dates():
+    parsed = parse_date_and_clock(pd.Series(["1500.01.02", "2024.01.02"]), pd.Series(["10:00", "10:00"]),
+                                  "%Y.%m.%d", "%H:%M")  # fmt: skip
+    assert parsed.tolist() == [OUT_OF_RANGE_NS, *ns("2024-01-02 10:00")]
 
 
 def test_variable_width_falls_back_to_strptime():

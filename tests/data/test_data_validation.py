@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from tradescan.data import DroppedRow, import_file, load, validate_bars
+from tradescan.data import DroppedRow, import_file, load, validate_bars, write_dataset
 from tradescan.errors import DataError
 
 HEADER = "time,open,high,low,close,volume"
@@ -66,6 +67,28 @@ def import_lines(write_text, data_dir, lines, name="eurusd.csv", **options):
             "line 4: time '2024-02-30 02:00:00' does not parse as YYYY-MM-DD HH:MM:SS (rule: times must parse)",
         ),
         (
+            "2024-01-02 02:00:00,1.105,inf,1.1049,1.1055,80",
+            "line 4: high inf is not a finite number (rule: no inf in OHLC or volume)",
+        ),
+        (
+            "2024-01-02 02:00:00,1.105,1.106,-inf,1.1055,80",
+            "line 4: low -inf is not a finite number (rule: no inf in OHLC or volume)",
+        ),
+        (
+            "2024-01-02 02:00:00,1.105,1.106,1.1049,1.1055,Infinity",
+            "line 4: volume inf is not a finite number (rule: no inf in OHLC or volume)",
+        ),
+        (
+            "1500-01-02 02:00:00,1.105,1.106,1.1049,1.1055,80",
+            "line 4: time '1500-01-02 02:00:00' is outside the years 1678-2261 the store can hold "
+            "(rule: times within years 1678-2261)",
+        ),
+        (
+            "2262-01-01 00:00:00,1.105,1.106,1.1049,1.1055,80",
+            "line 4: time '2262-01-01 00:00:00' is outside the years 1678-2261 the store can hold "
+            "(rule: times within years 1678-2261)",
+        ),
+        (
             "2024-01-02 01:00:00,1.105,1.106,1.1049,1.1055,80",
             "line 4: time 2024-01-02 01:00:00 duplicates line 3 (rule: no duplicate times)",
         ),
@@ -88,6 +111,11 @@ def import_lines(write_text, data_dir, lines, name="eurusd.csv", **options):
         "volume",
         "volume-missing",
         "time",
+        "inf-high",
+        "inf-low",
+        "inf-volume",
+        "year-1500",
+        "year-2262",
         "duplicate",
         "order",
         "spacing",
@@ -220,3 +248,65 @@ def test_validate_bars_on_a_frame_names_the_row():
     )
     with pytest.raises(DataError, match=re.escape("frame row 1: high 0.9 < max(open, close) 1 (rule: high")):
         validate_bars(frame)
+
+
+def test_one_inf_high_is_refused_not_traded_on(write_text, data_dir):
+    """Measured: one ``inf`` high was accepted and turned 165 trades into 89."""
+    lines = with_line("2024-01-02 01:00:00,1.104,inf,1.1038,1.105,95", 1)
+    with pytest.raises(DataError, match=r"eurusd\.csv line 3: high inf is not a finite number"):
+        import_lines(write_text, data_dir, lines)
+    report = import_lines(write_text, data_dir, lines, drop_invalid=True)
+    assert report.dropped == (DroppedRow(3, "high inf is not a finite number (rule: no inf in OHLC or volume)"),)
+    assert load("EURUSD", "H1", data_dir=data_dir)["high"].tolist() == [1.1045, 1.106, 1.1058]
+
+
+@pytest.mark.parametrize(
+    ("times", "shown"),
+    [
+        (["1500-1-2 00:00:00", "1500-1-2 01:00:00"], "'1500-1-2 00:00:00'"),  # variable width: strptime
+        (["2300-01-02T00:00:00Z", "2300-01-02T01:00:00Z"], "'2300-01-02T00:00:00Z'"),  # ISO 8601 with offset
+        (["1500-01-02 00:00:00.5", "1500-01-02 01:00:00.25"], "'1500-01-02 00:00:00.5'"),  # fractions
+        (["90000000000", "90000003600"], "'90000000000'"),  # epoch seconds of year 4822
+    ],
+    ids=["strptime", "iso8601", "fraction", "epoch"],
+)
+def test_times_out_of_range_are_refused_never_wrapped(write_text, data_dir, times, shown):
+    """Measured: year 1500 was stored as 2084, year 2300 as 1715."""
+    lines = ["time,open,high,low,close", *(f"{time},1.1,1.2,1.0,1.1" for time in times)]
+    expected = f"eurusd.csv line 2: time {shown} is outside the years 1678-2261 the store can hold"
+    with pytest.raises(DataError, match=re.escape(expected)):
+        import_lines(write_text, data_dir, lines)
+    assert not data_dir.exists()
+
+
+def test_mt4_dates_out_of_range_are_refused(write_text, data_dir):
+    path = write_text("old.csv", "1500.01.02,00:00,1.1,1.2,1.0,1.1,5", "2024.01.02,01:00,1.1,1.2,1.0,1.1,5")
+    with pytest.raises(DataError, match=re.escape("old.csv line 1: time '1500.01.02 00:00' is outside the years")):
+        import_file(path, "EURUSD", "H1", data_dir=data_dir)
+
+
+def test_frames_out_of_range_are_refused_by_row():
+    frame = pd.DataFrame(
+        {"time": pd.to_datetime(["2024-01-01", "1500-01-02"]).as_unit("us"), "open": 1.0, "high": 1.0, "low": 1.0,
+         "close": 1.0}
+    )  # fmt: skip
+    with pytest.raises(DataError, match=r"frame row 1: time 1500-01-02 00:00:00\+00:00 is outside the years 1678-2261"):
+        write_dataset(frame, "EURUSD", "D1", data_dir=None)
+
+
+def test_frames_with_inf_are_refused():
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=2, freq="D"), "open": 1.0, "high": [1.0, np.inf],
+                          "low": 1.0, "close": 1.0, "volume": 0.0})  # fmt: skip
+    with pytest.raises(DataError, match=r"frame row 1: high inf is not a finite number"):
+        validate_bars(frame)
+
+
+def test_a_huge_cell_is_quoted_short(write_text, data_dir):
+    """Measured: a 20 MiB cell was echoed into a 20-million-character error."""
+    lines = with_line("2024-01-02 01:00:00," + "9x" * (10 << 20) + ",1.1052,1.1038,1.105,95", 1)
+    with pytest.raises(DataError) as info:
+        import_lines(write_text, data_dir, lines)
+    message = str(info.value).removeprefix(str(write_text("eurusd.csv").parent) + "/")
+    assert len(message) < 250
+    assert message.startswith("eurusd.csv line 3: open '9x9x9x9x")
+    assert "... (20,971,520 characters) is not a number" in message

@@ -56,13 +56,13 @@ def run(args: argparse.Namespace) -> int:
     """Load the bars, run the backtest, print it and optionally write it."""
     from tradescan.data import load
     from tradescan.engine import backtest
-    from tradescan.registry import get_strategy
+    from tradescan.registry import strategy_for_params_file
 
     document = load_params_document(args.params_file) if args.params_file else None
     settings = resolve_settings(args, document)
     params = params_from_document(document, str(args.params_file)) if document is not None else {}
     params.update(parse_param(pair) for pair in args.param)
-    strategy = get_strategy(settings["strategy"], extra_dirs=settings["strategy_paths"])
+    strategy = strategy_for_params_file(settings["strategy"], settings["strategy_paths"], label=str(args.params_file))
     frame = load(settings["symbol"], settings["timeframe"], settings["start"], settings["end"], data_dir=args.data_dir)
     if len(frame) < 2:
         raise TradeScanError(f"{settings['symbol']} {settings['timeframe']}: fewer than 2 bars between start and end")

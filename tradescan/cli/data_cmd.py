@@ -7,13 +7,16 @@ Each subcommand is a thin wrapper over ``tradescan.data``; every user mistake su
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from tradescan.cli.common import add_data_dir, print_json
 from tradescan.errors import TradeScanError
 from tradescan.paths import data_dir as resolve_data_dir
+
+if TYPE_CHECKING:
+    from tradescan.data.sources import SourceKind
 
 _FORMATS = "auto|csv|mt4|mt5|binance|dukascopy"
 _TIMEFRAMES = "M1 M5 M15 M30 H1 H4 D1"
@@ -71,13 +74,17 @@ def _register_synth(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "synth",
         help="write seeded synthetic bars",
         description="Generate seeded, regime-switching synthetic bars at each instrument's price scale "
-        "and store them (same seed, same bytes).",
+        "and store them (same seed, same bytes). A dataset that was not synthesised (imported or resampled "
+        "bars) is never replaced unless --force is given.",
     )
     parser.add_argument("--symbols", required=True, help="comma-separated known symbols, e.g. EURUSD,BTCUSDT")
     parser.add_argument("--timeframe", required=True, help=f"bar timeframe: {_TIMEFRAMES}")
     parser.add_argument("--bars", required=True, help="number of bars per symbol")
     parser.add_argument("--seed", required=True, help="random seed (an integer)")
     parser.add_argument("--start", default="2020-01-01", help="first bar time, UTC (default 2020-01-01)")
+    parser.add_argument(
+        "--force", action="store_true", help="replace datasets that were not synthesised (imported, resampled)"
+    )
     parser.add_argument("--json", action="store_true", help="print what was written as JSON")
     add_data_dir(parser)
     parser.set_defaults(handler=run_synth)
@@ -107,11 +114,13 @@ def _register_resample(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "resample",
         help="build a coarser timeframe from stored bars",
         description="Resample stored bars to a coarser timeframe (left-closed, labelled by open time; a bar "
-        "is kept when it has at least half of its source bars) and store the result.",
+        "is kept when it has at least half of its source bars) and store the result. An imported target "
+        "dataset is never replaced unless --force is given.",
     )
     parser.add_argument("--symbol", required=True, help="stored symbol")
     parser.add_argument("--from", required=True, dest="from_timeframe", help="stored source timeframe")
     parser.add_argument("--to", required=True, dest="to_timeframe", help="target timeframe: M5 M15 M30 H1 H4 D1")
+    parser.add_argument("--force", action="store_true", help="replace a target dataset that was imported")
     parser.add_argument("--json", action="store_true", help="print what was written as JSON")
     add_data_dir(parser)
     parser.set_defaults(handler=run_resample)
@@ -141,7 +150,17 @@ def _dataset_json(info: Any) -> dict[str, Any]:
         "end": info.end.isoformat(),
         "sha256": info.sha256,
         "path": str(info.path),
+        "tz": info.tz,
+        "source": info.source.model_dump(),
     }
+
+
+_FORCE_HINT = "--force replaces it"
+_SOURCE_WIDTH = 60
+
+
+def _refused(exc: Exception) -> TradeScanError:
+    return TradeScanError(f"{exc}; {_FORCE_HINT}")
 
 
 def _dataset_line(info: Any) -> str:
@@ -179,8 +198,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_synth(args: argparse.Namespace) -> int:
-    """Generate and store synthetic bars for each symbol."""
-    from tradescan.data import synthesize, write_dataset
+    """Generate and store synthetic bars for each symbol; refuse to replace other data unless --force."""
+    from tradescan.data import DatasetExistsError, check_may_replace, synthesize, synthetic_source, write_dataset
 
     symbols = [symbol.strip() for symbol in args.symbols.split(",") if symbol.strip()]
     if not symbols:
@@ -188,10 +207,17 @@ def run_synth(args: argparse.Namespace) -> int:
     n_bars = _whole_number(args.bars, "--bars", minimum=1)
     seed = _whole_number(args.seed, "--seed", minimum=0)
     frames = {symbol: synthesize(symbol, args.timeframe, n_bars, seed, start=args.start) for symbol in symbols}
-    written = [
-        write_dataset(frame, symbol, args.timeframe, args.data_dir, source=f"synth(seed={seed})")
-        for symbol, frame in frames.items()
-    ]
+    source = synthetic_source(n_bars, seed, args.start)
+    may_replace: tuple[SourceKind, ...] | None = None if args.force else ("synthetic",)
+    try:
+        for symbol in symbols:  # refuse before the first write, not after half of them
+            check_may_replace(symbol, args.timeframe, args.data_dir, source, may_replace)
+        written = [
+            write_dataset(frame, symbol, args.timeframe, args.data_dir, source=source, may_replace=may_replace)
+            for symbol, frame in frames.items()
+        ]
+    except DatasetExistsError as exc:
+        raise _refused(exc) from None
     if args.json:
         print_json([_dataset_json(info) for info in written])
     else:
@@ -201,7 +227,7 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    """Print the stored datasets as an aligned table (or JSON)."""
+    """Print the stored datasets, with their time zone and source, as an aligned table (or JSON)."""
     from tradescan.data import list_datasets
 
     datasets = list_datasets(args.data_dir)
@@ -218,9 +244,17 @@ def run_list(args: argparse.Namespace) -> int:
         start=datasets["start"].map(_time_text),
         end=datasets["end"].map(_time_text),
         sha256=datasets["sha256"].str.slice(0, 12),
+        source=datasets["source"].map(_short_source),
     )
-    print(table.to_string(index=False))
+    width = int(table["source"].str.len().max())  # left-aligned, as text reads best
+    table = table.assign(source=table["source"].str.ljust(width)).rename(columns={"source": "source".ljust(width)})
+    print("\n".join(line.rstrip() for line in table.to_string(index=False).splitlines()))
     return 0
+
+
+def _short_source(text: str) -> str:
+    """Keep the end of a long source (the file name) so that the table stays readable."""
+    return text if len(text) <= _SOURCE_WIDTH else "..." + text[-(_SOURCE_WIDTH - 3) :]
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -239,21 +273,43 @@ def run_show(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.symbol} {args.timeframe.upper()}: {len(bars):,} bars, {_time_text(start)} .. {_time_text(end)}")
     print(f"sha256 {sha256}")
+    print(f"source {_source_of(args.symbol, args.timeframe, args.data_dir)}")
     if head_rows:
         print(head.assign(time=head["time"].dt.strftime("%Y-%m-%d %H:%M")).to_string(index=False))
     return 0
 
 
+def _source_of(symbol: str, timeframe: str, data_dir: str | None) -> str:
+    from tradescan.data import list_datasets
+
+    listing = list_datasets(data_dir)
+    row = listing[(listing["symbol"] == symbol) & (listing["timeframe"] == timeframe.upper())]
+    return str(row["source"].iloc[0]) if len(row) else "not in the manifest"
+
+
 def run_resample(args: argparse.Namespace) -> int:
     """Resample a stored dataset to a coarser timeframe and store the result."""
-    from tradescan.data import load, resample, validate_timeframe, write_dataset
+    from tradescan.data import (
+        DatasetExistsError,
+        ResampleSource,
+        dataset_hash,
+        load,
+        resample,
+        validate_timeframe,
+        write_dataset,
+    )
 
     source, target = validate_timeframe(args.from_timeframe), validate_timeframe(args.to_timeframe)
     bars = load(args.symbol, source, data_dir=args.data_dir)
+    origin = ResampleSource(from_timeframe=source, from_sha256=dataset_hash(args.symbol, source, args.data_dir))
     coarser = resample(bars, target, from_timeframe=source)
     if coarser.empty:
         raise TradeScanError(f"no complete {target} bar can be built from the {len(bars)} {args.symbol} {source} bars")
-    info = write_dataset(coarser, args.symbol, target, args.data_dir, source=f"resample({args.symbol} {source})")
+    may_replace: tuple[SourceKind, ...] | None = None if args.force else ("resample", "synthetic")
+    try:
+        info = write_dataset(coarser, args.symbol, target, args.data_dir, source=origin, may_replace=may_replace)
+    except DatasetExistsError as exc:
+        raise _refused(exc) from None
     if args.json:
         print_json({**_dataset_json(info), "from": source, "source_rows": len(bars)})
     else:

@@ -43,18 +43,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def ensure_data(directive: Directive, data_dir: str | Path | None, *, quiet: bool = False) -> list[str]:
-    """Synthesize and store each directive symbol that has no data yet; return the symbols written."""
+    """Synthesize and store each directive symbol that has no data yet; return the symbols written.
+
+    Data that is there is never replaced, whatever it is: a user's own EURUSD is used as it is. A
+    dataset that cannot be trusted (an unreadable manifest, a file whose bytes no longer match their
+    recorded hash) stops the quickstart with a one-line error naming the file, instead of being
+    "repaired" with synthetic bars.
+
+    Raises:
+        DataError: the manifest is unreadable or a present dataset does not match it.
+    """
     from tradescan import data
 
     written = []
     for symbol in directive.symbols:
-        try:
-            data.dataset_hash(symbol, directive.timeframe, data_dir=data_dir)
+        if data.dataset_path(symbol, directive.timeframe, data_dir).exists():
+            data.dataset_hash(symbol, directive.timeframe, data_dir=data_dir)  # refuses a tampered dataset
             continue
-        except Exception:
-            pass  # absent: make it
         frame = data.synthesize(symbol, directive.timeframe, QUICKSTART_BARS, seed=QUICKSTART_SEED)
-        data.write_dataset(frame, symbol, directive.timeframe, data_dir=data_dir, source="quickstart synth")
+        source = data.synthetic_source(QUICKSTART_BARS, QUICKSTART_SEED)
+        data.write_dataset(frame, symbol, directive.timeframe, data_dir=data_dir, source=source, may_replace=())
         written.append(symbol)
         if not quiet:
             print(f"synthesized {QUICKSTART_BARS:,} {directive.timeframe} bars of {symbol} (seed {QUICKSTART_SEED})")

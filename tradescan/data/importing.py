@@ -1,7 +1,9 @@
 """``import_file``: read a data file in any supported format, validate it, store it.
 
-The steps run in an order that keeps a failed import harmless: the names are checked, the whole file
-is parsed and validated in memory, and only then is anything written (atomically).
+The steps run in an order that keeps a failed import harmless: the names are checked (the symbol must
+be a known instrument), the whole file is parsed and validated in memory, and only then is anything
+written — the dataset and its manifest entry as one commit. The manifest records the file's absolute
+path, its format and the zone its times were in.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from tradescan.data.importers.times import (
     local_to_utc,
     resolve_zone,
 )
-from tradescan.data.store import DatasetInfo, store_valid_bars
+from tradescan.data.sources import ImportSource
+from tradescan.data.store import DatasetInfo, known_symbol, store_valid_bars
 from tradescan.data.timeframes import timeframe_minutes, timeframe_ns, validate_timeframe
 from tradescan.data.validation import DroppedRow, ParsedBars, check_bars, time_ns
 from tradescan.errors import DataError
@@ -67,7 +70,7 @@ def import_file(
     Args:
         path: the file; its clock times are in ``tz`` (times with an offset and epoch numbers are
             UTC already).
-        symbol: letters, digits and ``._-`` only.
+        symbol: an instrument the registry knows (``configs/instruments.yaml`` + ``TRADESCAN_INSTRUMENTS``).
         timeframe: one of ``TIMEFRAMES``; bars closer together than one timeframe are an error, and
             so is a file whose bars are never as close as one timeframe (a wrong ``timeframe``).
         fmt: ``auto`` (detect) or one of ``csv``, ``mt4``, ``mt5``, ``binance``, ``dukascopy``.
@@ -85,18 +88,20 @@ def import_file(
 
     Raises:
         DataError: the file cannot be read or parsed, a row breaks a rule and ``drop_invalid`` is
-            false, or a time cannot be converted from ``tz`` (the DST hours). Nothing is written then:
-            an existing dataset and the manifest stay as they were.
-        UnknownNameError: ``tz`` is not a time zone (the message suggests the closest names).
+            false, a time cannot be converted from ``tz`` (the DST hours), the manifest is broken, or
+            the write failed (disk full, permissions). Nothing is changed then: an existing dataset
+            and the manifest stay as they were.
+        UnknownNameError: the symbol is not a known instrument (the message says how to add it), or
+            ``tz`` is not a time zone (the message suggests the closest names).
     """
-    symbol, timeframe = validate_symbol(symbol), validate_timeframe(timeframe)
+    symbol, timeframe = known_symbol(validate_symbol(symbol)), validate_timeframe(timeframe)
     zone, dst_rule = resolve_zone(tz), check_dst_rule(dst)
     parsed, format_name = read_bars(path, fmt)
     parsed = _clock_times_to_utc(parsed, zone, dst_rule)
     bars, dropped = _checked_bars(parsed, drop_invalid, timeframe, zone)
     _check_timeframe_matches(bars, timeframe, parsed.source)
-    source = f"{Path(path).name} ({format_name})"
-    dataset = store_valid_bars(bars, symbol, timeframe, data_dir, source=source)
+    source = ImportSource(path=str(Path(path).resolve()), format=format_name)
+    dataset = store_valid_bars(bars, symbol, timeframe, data_dir, source=source, tz=zone.key)
     return ImportReport(
         path=Path(path),
         format=format_name,

@@ -3,8 +3,8 @@
 Files are written deterministically — a fixed schema with no pandas index or metadata, fixed
 compression, no write timestamps — so the same bars always give the same bytes, and the SHA-256 of
 those bytes (kept in ``manifest.json``) can stand for the data in a run's lineage. A write validates
-first and replaces the old file atomically, so a failed write leaves the old file and manifest as they
-were.
+first, then commits the file and its manifest entry together (``tradescan.data.commit``): a failed
+write at any step leaves the old file and manifest as they were.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +21,24 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 
-from tradescan.atomic import atomic_write_bytes
-from tradescan.data.manifest import dataset_key, manifest_lock, read_manifest, record_dataset
+from tradescan.data.commit import backup_path, commit_dataset, file_sha256, recover
+from tradescan.data.manifest import (
+    DEFAULT_TZ,
+    ManifestEntry,
+    dataset_key,
+    describe_errors,
+    manifest_lock,
+    read_manifest,
+)
+from tradescan.data.quote import cut
 from tradescan.data.schema import BAR_COLUMNS, TIME_DTYPE, VALUE_COLUMNS, standard_bars
+from tradescan.data.sources import DatasetSource, FrameSource, SourceKind
 from tradescan.data.timeframes import TIMEFRAMES, timeframe_ns, validate_timeframe
 from tradescan.data.validation import format_time, time_ns, validate_bars
-from tradescan.errors import DataError
+from tradescan.errors import DataError, UnknownNameError
+from tradescan.instruments import get as get_instrument
 from tradescan.instruments import validate_symbol
 from tradescan.paths import data_dir as resolve_data_dir
 
@@ -51,7 +63,12 @@ _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """A stored dataset as the manifest describes it."""
+    """A stored dataset as the manifest describes it.
+
+    Attributes:
+        tz: the zone the source's times were written in (the stored bars are UTC).
+        source: where the bars came from (``tradescan.data.sources``).
+    """
 
     symbol: str
     timeframe: str
@@ -60,6 +77,8 @@ class DatasetInfo:
     start: pd.Timestamp
     end: pd.Timestamp
     sha256: str
+    tz: str = DEFAULT_TZ
+    source: DatasetSource = field(default_factory=FrameSource)
 
 
 def dataset_path(symbol: str, timeframe: str, data_dir: str | Path | None = None) -> Path:
@@ -70,6 +89,30 @@ def dataset_path(symbol: str, timeframe: str, data_dir: str | Path | None = None
     """
     symbol = validate_symbol(symbol)
     return resolve_data_dir(data_dir) / symbol / f"{validate_timeframe(timeframe)}.parquet"
+
+
+def known_symbol(symbol: str) -> str:
+    """Return ``symbol`` if the instrument registry knows it; else say how to add it.
+
+    Bars are stored only for instruments the engine can trade (pip size, precision, contract size),
+    so a typo is caught at import instead of at the first backtest.
+
+    Raises:
+        UnknownNameError: the symbol is unknown; the message suggests close names and names
+            ``TRADESCAN_INSTRUMENTS``.
+    """
+    try:
+        get_instrument(symbol)
+    except UnknownNameError as exc:
+        raise UnknownNameError(f"{exc}; to add it, {ADD_INSTRUMENT_HINT}") from None
+    return symbol
+
+
+ADD_INSTRUMENT_HINT = (
+    "describe it in a YAML file (SYMBOL: {pip_size: ..., price_precision: ..., contract_size: ..., base: ..., "
+    "quote: ..., asset_class: ..., days_per_year: ...}) and set TRADESCAN_INSTRUMENTS to that file "
+    "(merged over the bundled instruments)"
+)
 
 
 def parquet_bytes(bars: pd.DataFrame) -> bytes:
@@ -88,33 +131,53 @@ def write_dataset(
     timeframe: str,
     data_dir: str | Path | None = None,
     *,
-    source: str = "frame",
+    source: str | DatasetSource = "frame",
+    may_replace: Collection[SourceKind] | None = None,
 ) -> DatasetInfo:
-    """Validate ``frame`` and store it as the dataset (symbol, timeframe), replacing any old one atomically.
+    """Validate ``frame`` and store it as the dataset (symbol, timeframe), with its manifest entry.
 
     Args:
         frame: columns ``time`` (naive times are UTC), ``open high low close`` and optionally ``volume``.
-        symbol: letters, digits and ``._-`` only.
+        symbol: an instrument the registry knows (``configs/instruments.yaml`` + ``TRADESCAN_INSTRUMENTS``).
         timeframe: one of ``TIMEFRAMES``.
         data_dir: the data folder (default ``$TRADESCAN_DATA_DIR`` or ``./data``).
-        source: where the bars came from, recorded in the manifest and used in error messages.
+        source: where the bars came from, recorded in the manifest: a ``DatasetSource`` or a label
+            (a ``FrameSource``), also used in error messages.
+        may_replace: the source kinds (``"synthetic"``, ``"import"``, ...) an existing dataset may
+            have for this write to replace it; None replaces anything, ``()`` nothing.
 
     Raises:
-        DataError: a bar breaks a validation rule (nothing is written then).
+        DataError: a bar breaks a validation rule, the dataset exists and ``may_replace`` does not
+            cover it, or the write failed; nothing is changed then.
+        UnknownNameError: the symbol is not a known instrument.
     """
-    symbol, timeframe = validate_symbol(symbol), validate_timeframe(timeframe)
-    bars = standard_bars(frame, source=source)
+    origin = FrameSource(label=source) if isinstance(source, str) else source
+    label = source if isinstance(source, str) else origin.describe()
+    symbol, timeframe = known_symbol(validate_symbol(symbol)), validate_timeframe(timeframe)
+    bars = standard_bars(frame, source=label)
     if len(bars) == 0:
-        raise DataError(f"{source}: no bars to write for {symbol} {timeframe}")
-    validate_bars(bars, source=source, timeframe_ns=timeframe_ns(timeframe))
-    return store_valid_bars(bars, symbol, timeframe, data_dir, source=source)
+        raise DataError(f"{label}: no bars to write for {symbol} {timeframe}")
+    validate_bars(bars, source=label, timeframe_ns=timeframe_ns(timeframe))
+    return store_valid_bars(bars, symbol, timeframe, data_dir, source=origin, may_replace=may_replace)
 
 
 def store_valid_bars(
-    bars: pd.DataFrame, symbol: str, timeframe: str, data_dir: str | Path | None, *, source: str
+    bars: pd.DataFrame,
+    symbol: str,
+    timeframe: str,
+    data_dir: str | Path | None,
+    *,
+    source: DatasetSource,
+    tz: str = DEFAULT_TZ,
+    may_replace: Collection[SourceKind] | None = None,
 ) -> DatasetInfo:
-    """Write already-validated standard bars and their manifest entry (callers validate first)."""
-    path = dataset_path(symbol, timeframe, data_dir)
+    """Write already-validated standard bars and their manifest entry as one commit.
+
+    The manifest is read (and checked) under the folder lock before anything is written, so a
+    broken manifest refuses the write instead of being overwritten, and the whole write is undone
+    on any failure (``tradescan.data.commit``).
+    """
+    path = dataset_path(known_symbol(symbol), timeframe, data_dir)
     folder = resolve_data_dir(data_dir)
     payload = parquet_bytes(bars)
     times = time_ns(bars["time"])
@@ -126,15 +189,52 @@ def store_valid_bars(
         start=pd.Timestamp(int(times[0]), unit="ns", tz="UTC"),
         end=pd.Timestamp(int(times[-1]), unit="ns", tz="UTC"),
         sha256=hashlib.sha256(payload).hexdigest(),
+        tz=tz,
+        source=source,
     )
+    key, entry = dataset_key(symbol, timeframe), _manifest_entry(info, folder)
     with manifest_lock(folder):
-        atomic_write_bytes(path, payload)
-        record_dataset(folder, dataset_key(symbol, timeframe), _manifest_entry(info, folder, source))
+        entries = read_manifest(folder)
+        recover(folder, entries)
+        _check_may_replace(path, entries.get(key), source, may_replace)
+        commit_dataset(folder, path, payload, {**entries, key: entry})
     return info
 
 
-def _manifest_entry(info: DatasetInfo, folder: Path, source: str) -> dict[str, Any]:
-    return {
+class DatasetExistsError(DataError):
+    """A write would replace a dataset of a kind it may not replace (``may_replace``)."""
+
+
+def check_may_replace(
+    symbol: str,
+    timeframe: str,
+    data_dir: str | Path | None,
+    source: DatasetSource,
+    may_replace: Collection[SourceKind] | None,
+) -> None:
+    """Raise ``DatasetExistsError`` now if a write of ``source`` bars would be refused.
+
+    The write itself checks again under the lock; this lets a command that writes several datasets
+    refuse before it writes the first.
+    """
+    path = dataset_path(symbol, timeframe, data_dir)
+    recorded = read_manifest(resolve_data_dir(data_dir)).get(dataset_key(symbol, validate_timeframe(timeframe)))
+    _check_may_replace(path, recorded, source, may_replace)
+
+
+def _check_may_replace(
+    path: Path, recorded: ManifestEntry | None, source: DatasetSource, may_replace: Collection[SourceKind] | None
+) -> None:
+    if may_replace is None or not path.exists():
+        return
+    if recorded is not None and recorded.source.kind in may_replace:
+        return
+    held = f"{recorded.source.describe()}" if recorded is not None else "bars that the manifest does not record"
+    raise DatasetExistsError(f"{path} already holds {held}; {source.kind} bars do not replace it unless asked")
+
+
+def _manifest_entry(info: DatasetInfo, folder: Path) -> ManifestEntry:
+    fields = {
         "symbol": info.symbol,
         "timeframe": info.timeframe,
         "file": info.path.relative_to(folder).as_posix(),
@@ -142,8 +242,13 @@ def _manifest_entry(info: DatasetInfo, folder: Path, source: str) -> dict[str, A
         "rows": info.rows,
         "start": info.start.isoformat(),
         "end": info.end.isoformat(),
-        "source": source,
+        "tz": info.tz,
+        "source": info.source,
     }
+    try:
+        return ManifestEntry.model_validate(fields)
+    except ValidationError as exc:  # only the caller's tz can be wrong here
+        raise DataError(f"{info.symbol} {info.timeframe}: cannot record the dataset: {describe_errors(exc)}") from None
 
 
 def load(
@@ -181,8 +286,11 @@ def load(
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         table = pq.read_table(path)
+    except PermissionError as exc:
+        raise DataError(f"{path}: cannot read the dataset: {_read_reason(exc)}") from None
     except (OSError, pa.ArrowException) as exc:
-        raise DataError(f"{path}: cannot read the Parquet file ({exc}); re-import it") from None
+        reason = cut(str(exc), limit=200)
+        raise DataError(f"{path}: not a readable Parquet file ({reason}); re-import it") from None
     if table.column_names != list(BAR_COLUMNS):
         raise DataError(f"{path}: columns {table.column_names}, expected {list(BAR_COLUMNS)}; re-import it")
     frame = table.to_pandas()
@@ -238,29 +346,40 @@ def _missing_message(symbol: str, timeframe: str, data_dir: str | Path | None) -
     )
 
 
-def list_datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """Return one row per stored dataset: symbol, timeframe, rows, start, end, sha256.
+LIST_COLUMNS = ["symbol", "timeframe", "rows", "start", "end", "sha256", "tz", "source"]
 
-    Files present in the folder but missing from the manifest (copied in by hand) are listed too,
-    described from the file itself.
+
+def list_datasets(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Return one row per stored dataset: symbol, timeframe, rows, start, end, sha256, tz, source.
+
+    ``source`` describes where the bars came from (``import /path/file.csv (mt4)``, ``synthetic
+    seed=7 bars=30000 ...``). Files present in the folder but missing from the manifest (copied in by
+    hand) are listed too, described from the file itself, with source ``not in the manifest``.
+
+    Raises:
+        DataError: the manifest is unreadable or an entry breaks its schema.
     """
     folder = resolve_data_dir(data_dir)
     entries = read_manifest(folder)
     rows = []
     for symbol, timeframe in _stored_files(folder):
-        entry = entries.get(dataset_key(symbol, timeframe)) or _describe_file(folder, symbol, timeframe)
-        rows.append(
-            {
-                "symbol": symbol,
-                "timeframe": timeframe,
-                "rows": int(entry["rows"]),
-                "start": pd.Timestamp(entry["start"]).tz_convert("UTC"),
-                "end": pd.Timestamp(entry["end"]).tz_convert("UTC"),
-                "sha256": str(entry["sha256"]),
-            }
-        )
-    columns = ["symbol", "timeframe", "rows", "start", "end", "sha256"]
-    return pd.DataFrame(rows, columns=columns).astype({"rows": np.int64, "start": TIME_DTYPE, "end": TIME_DTYPE})
+        entry = entries.get(dataset_key(symbol, timeframe))
+        rows.append(_listed(entry) if entry is not None else _describe_file(folder, symbol, timeframe))
+    frame = pd.DataFrame(rows, columns=LIST_COLUMNS)
+    return frame.astype({"rows": np.int64, "start": TIME_DTYPE, "end": TIME_DTYPE})
+
+
+def _listed(entry: ManifestEntry) -> dict[str, Any]:
+    return {
+        "symbol": entry.symbol,
+        "timeframe": entry.timeframe,
+        "rows": entry.rows,
+        "start": entry.start_time,
+        "end": entry.end_time,
+        "sha256": entry.sha256,
+        "tz": entry.tz,
+        "source": entry.source.describe(),
+    }
 
 
 def _describe_file(folder: Path, symbol: str, timeframe: str) -> dict[str, Any]:
@@ -268,39 +387,50 @@ def _describe_file(folder: Path, symbol: str, timeframe: str) -> dict[str, Any]:
     bars = _read_parquet(path)
     times = time_ns(bars["time"])
     return {
+        "symbol": symbol,
+        "timeframe": timeframe,
         "rows": len(bars),
         "start": pd.Timestamp(int(times[0]), unit="ns", tz="UTC") if len(times) else pd.NaT,
         "end": pd.Timestamp(int(times[-1]), unit="ns", tz="UTC") if len(times) else pd.NaT,
-        "sha256": _file_sha256(path),
+        "sha256": file_sha256(path),
+        "tz": "unknown",
+        "source": UNRECORDED_SOURCE,
     }
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+UNRECORDED_SOURCE = "not in the manifest"
 
 
 def dataset_hash(symbol: str, timeframe: str, data_dir: str | Path | None = None) -> str:
     """Return the SHA-256 of the dataset's Parquet file, as recorded in the manifest.
 
     The file is hashed again and compared with the manifest, so a file changed behind the store's
-    back cannot slip into a run's lineage under its old hash.
+    back cannot slip into a run's lineage under its old hash. A file the manifest does not record
+    (copied in by hand) is hashed as it is.
 
     Raises:
-        DataError: the dataset does not exist, or the file no longer matches its manifest entry.
+        DataError: the dataset does not exist, the manifest is unreadable, or the file no longer
+            matches its manifest entry.
     """
     path = dataset_path(symbol, timeframe, data_dir)
     timeframe = validate_timeframe(timeframe)
     if not path.is_file():
         raise DataError(_missing_message(symbol, timeframe, data_dir))
-    actual = _file_sha256(path)
-    recorded = read_manifest(resolve_data_dir(data_dir)).get(dataset_key(symbol, timeframe), {}).get("sha256")
-    if recorded is not None and recorded != actual:
+    recorded = read_manifest(resolve_data_dir(data_dir)).get(dataset_key(symbol, timeframe))
+    try:
+        actual = file_sha256(path)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the dataset: {_read_reason(exc)}") from None
+    if recorded is not None and recorded.sha256 != actual:
+        interrupted = " (a write was interrupted; the next write to the folder repairs it)"
         raise DataError(
-            f"{path} changed since it was written (manifest sha256 {recorded[:12]}..., file {actual[:12]}...); "
-            "re-import it with 'tradescan data import'"
+            f"{path} changed since it was written (manifest sha256 {recorded.sha256[:12]}..., file {actual[:12]}...)"
+            f"{interrupted if backup_path(path).exists() else ''}; re-import it with 'tradescan data import'"
         )
     return actual
+
+
+def _read_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied; check the file's permissions"
+    return str(exc.strerror or exc)

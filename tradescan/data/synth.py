@@ -20,6 +20,7 @@ import pandas as pd
 from numba import njit
 
 from tradescan.data.schema import TIME_DTYPE
+from tradescan.data.sources import SyntheticSource
 from tradescan.data.timeframes import TIMEFRAME_MINUTES, timeframe_ns, validate_timeframe
 from tradescan.errors import DataError
 from tradescan.instruments import Instrument
@@ -90,6 +91,16 @@ def synthesize(
     rng = np.random.default_rng([int(seed), zlib.crc32(instrument.symbol.encode())])
     times = bar_times(_start_ns(start), timeframe, int(n_bars), instrument.asset_class in TRADES_WEEKENDS)
     return _bars(rng, times, instrument, timeframe)
+
+
+def synthetic_source(n_bars: int, seed: int, start: str | pd.Timestamp = "2020-01-01") -> SyntheticSource:
+    """Return how the manifest records ``synthesize(..., n_bars, seed, start)`` output.
+
+    Raises:
+        DataError: ``start`` is not a time.
+    """
+    start_text = pd.Timestamp(_start_ns(start), unit="ns", tz="UTC").isoformat()
+    return SyntheticSource(seed=int(seed), bars=int(n_bars), start=start_text)
 
 
 def _start_ns(start: str | pd.Timestamp) -> int:

@@ -18,24 +18,36 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from tradescan.data.schema import PRICE_COLUMNS, VALUE_COLUMNS
+from tradescan.data.quote import quote
+from tradescan.data.schema import (
+    END_TIME_NS,
+    FIRST_TIME_NS,
+    NO_TIME_NS,
+    PRICE_COLUMNS,
+    TIME_RANGE_TEXT,
+    VALUE_COLUMNS,
+)
 from tradescan.errors import DataError
 
 TIME_UNPARSEABLE = 1
-NUMBER_UNPARSEABLE = 2
-MISSING_PRICE = 3
-PRICE_NOT_POSITIVE = 4
-LOW_ABOVE_BODY = 5
-HIGH_BELOW_BODY = 6
-BAD_VOLUME = 7
-DUPLICATE_TIME = 8
-TIME_NOT_INCREASING = 9
-BARS_TOO_CLOSE = 10
+TIME_OUT_OF_RANGE = 2
+NUMBER_UNPARSEABLE = 3
+MISSING_PRICE = 4
+NOT_FINITE = 5
+PRICE_NOT_POSITIVE = 6
+LOW_ABOVE_BODY = 7
+HIGH_BELOW_BODY = 8
+BAD_VOLUME = 9
+DUPLICATE_TIME = 10
+TIME_NOT_INCREASING = 11
+BARS_TOO_CLOSE = 12
 
 RULES: dict[int, str] = {
     TIME_UNPARSEABLE: "times must parse",
+    TIME_OUT_OF_RANGE: f"times within {TIME_RANGE_TEXT}",
     NUMBER_UNPARSEABLE: "prices and volume must be numbers",
     MISSING_PRICE: "no NaN in OHLC",
+    NOT_FINITE: "no inf in OHLC or volume",
     PRICE_NOT_POSITIVE: "prices > 0",
     LOW_ABOVE_BODY: "low <= min(open, close)",
     HIGH_BELOW_BODY: "high >= max(open, close)",
@@ -45,7 +57,7 @@ RULES: dict[int, str] = {
     BARS_TOO_CLOSE: "bars at least one timeframe apart",
 }
 
-_NO_TIME = np.iinfo(np.int64).min
+_NO_TIME = NO_TIME_NS
 
 
 @dataclass(frozen=True)
@@ -79,11 +91,19 @@ class ParsedBars:
 
 
 def time_ns(times: pd.Series) -> np.ndarray:
-    """Return UTC times as int64 nanoseconds since the epoch (NaT -> int64 min)."""
+    """Return UTC times as int64 nanoseconds since the epoch (NaT -> int64 min).
+
+    Raises:
+        DataError: a time cannot be held in nanoseconds (outside 1677-09-21 .. 2262-04-11); numpy's
+            cast would silently wrap it by centuries.
+    """
     values = times.array
-    if isinstance(values, pd.arrays.DatetimeArray):  # tz-aware or naive: stored as UTC int64 already
+    if not isinstance(values, pd.arrays.DatetimeArray):
+        values = pd.to_datetime(times).array
+    try:
         return np.asarray(values.as_unit("ns").asi8)  # type: ignore[attr-defined]  # missing from pandas-stubs
-    return np.asarray(pd.to_datetime(times).to_numpy("datetime64[ns]").view(np.int64))
+    except pd.errors.OutOfBoundsDatetime as exc:
+        raise DataError(f"time {quote(str(exc).rpartition(': ')[2])} is outside the {TIME_RANGE_TEXT}") from None
 
 
 def format_time(nanoseconds: int) -> str:
@@ -167,7 +187,7 @@ class BarCheck:
 def _value_rule_codes(
     times: np.ndarray, values: Mapping[str, np.ndarray], unparsed: Mapping[str, pd.Series]
 ) -> np.ndarray:
-    """Return the first value rule (1-7) each row breaks, 0 where none."""
+    """Return the first value rule (1-9) each row breaks, 0 where none."""
     n_rows = len(times)
     unparsed_mask = np.zeros(n_rows, bool)
     for name, raw in unparsed.items():
@@ -177,8 +197,10 @@ def _value_rule_codes(
     with np.errstate(invalid="ignore"):
         checks = (
             (TIME_UNPARSEABLE, times == _NO_TIME),
+            (TIME_OUT_OF_RANGE, (times != _NO_TIME) & ((times < FIRST_TIME_NS) | (times >= END_TIME_NS))),
             (NUMBER_UNPARSEABLE, unparsed_mask),
             (MISSING_PRICE, np.isnan(open_) | np.isnan(high) | np.isnan(low) | np.isnan(close)),
+            (NOT_FINITE, np.logical_or.reduce([np.isinf(values[name]) for name in VALUE_COLUMNS])),
             (PRICE_NOT_POSITIVE, (open_ <= 0) | (high <= 0) | (low <= 0) | (close <= 0)),
             (LOW_ABOVE_BODY, low > np.minimum(open_, close)),
             (HIGH_BELOW_BODY, high < np.maximum(open_, close)),
@@ -205,7 +227,7 @@ def _apply_order_rules(
     previous_max: np.ndarray,
     timeframe_ns: int | None,
 ) -> None:
-    """Set the time-order codes (8-10) on rows that passed the value rules."""
+    """Set the time-order codes (10-12) on rows that passed the value rules."""
     has_previous = eligible & (previous_max != _NO_TIME)
     codes[has_previous & (times == previous_max)] = DUPLICATE_TIME
     codes[has_previous & (times < previous_max)] = TIME_NOT_INCREASING
@@ -214,20 +236,35 @@ def _apply_order_rules(
         codes[has_previous & (gap_ns > 0) & (gap_ns < timeframe_ns)] = BARS_TOO_CLOSE
 
 
-def _describe_time(check: BarCheck, row: int) -> str:
+def _raw_time(check: BarCheck, row: int) -> str | None:
     raw = check.parsed.unparsed.get("time")
-    if raw is not None and row in raw.index:
+    return quote(raw[row]) if raw is not None and row in raw.index else None
+
+
+def _describe_time(check: BarCheck, row: int) -> str:
+    raw = _raw_time(check, row)
+    if raw is not None:
         expected = f" as {check.parsed.time_format}" if check.parsed.time_format else ""
-        return f"time {raw[row]!r} does not parse{expected}"
+        return f"time {raw} does not parse{expected}"
     return "time is missing"
+
+
+def _describe_out_of_range(check: BarCheck, row: int) -> str:
+    raw = _raw_time(check, row) or format_time(check.times[row])
+    return f"time {raw} is outside the {TIME_RANGE_TEXT} the store can hold"
 
 
 def _describe_number(check: BarCheck, row: int) -> str:
     for name in VALUE_COLUMNS:
         raw = check.parsed.unparsed.get(name)
         if raw is not None and row in raw.index:
-            return f"{name} {raw[row]!r} is not a number"
+            return f"{name} {quote(raw[row])} is not a number"
     return "a value is not a number"
+
+
+def _describe_not_finite(check: BarCheck, row: int) -> str:
+    name = next(n for n in VALUE_COLUMNS if np.isinf(check.values[n][row]))
+    return f"{name} {_fmt(check.values[name][row])} is not a finite number"
 
 
 def _describe_missing(check: BarCheck, row: int) -> str:
@@ -280,8 +317,10 @@ def _describe_too_close(check: BarCheck, row: int) -> str:
 
 _DESCRIBERS = {
     TIME_UNPARSEABLE: _describe_time,
+    TIME_OUT_OF_RANGE: _describe_out_of_range,
     NUMBER_UNPARSEABLE: _describe_number,
     MISSING_PRICE: _describe_missing,
+    NOT_FINITE: _describe_not_finite,
     PRICE_NOT_POSITIVE: _describe_not_positive,
     LOW_ABOVE_BODY: _describe_low,
     HIGH_BELOW_BODY: _describe_high,

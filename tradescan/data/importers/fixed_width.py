@@ -14,11 +14,12 @@ import re
 import numpy as np
 import pyarrow as pa
 
-NO_TIME = np.iinfo(np.int64).min
+from tradescan.data.schema import FIRST_YEAR, LAST_YEAR, NO_TIME_NS, OUT_OF_RANGE_NS
+
+NO_TIME = NO_TIME_NS
 _DIRECTIVE_WIDTHS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
 _TOKEN = re.compile(r"%([YmdHMSf])|([^%])")
 _NS_PER_SECOND = 1_000_000_000
-_FIRST_YEAR, _LAST_YEAR = 1678, 2261
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 
 
@@ -26,8 +27,9 @@ def parse_fixed_width(text: pa.Array | pa.ChunkedArray, time_format: str) -> np.
     """Parse equal-width strings with a format of ``%Y %m %d %H %M %S %f`` and literals.
 
     Returns:
-        int64 nanoseconds (``NO_TIME`` where a value is not a valid time), or None when the column or
-        the format does not suit this path.
+        int64 nanoseconds (``NO_TIME`` where a value is not a valid time, ``OUT_OF_RANGE_NS`` where it
+        is a valid date outside years 1678-2261), or None when the column or the format does not suit
+        this path.
     """
     chars = _char_matrix(text)
     if chars is None:
@@ -42,10 +44,12 @@ def parse_fixed_width(text: pa.Array | pa.ChunkedArray, time_format: str) -> np.
         valid &= columns[position] == byte
     digit_positions = [p for start, width in fields.values() for p in range(start, start + width)]
     valid &= ((columns[digit_positions] - np.uint8(ord("0"))) <= 9).all(axis=0)  # non-digits wrap past 9
-    days, date_valid = _days(columns, fields)
+    days, date_valid, in_range = _days(columns, fields)
     nanoseconds, clock_valid = _time_of_day_ns(columns, fields)
-    nanoseconds += days * (86_400 * _NS_PER_SECOND)
-    return np.where(valid & date_valid & clock_valid, nanoseconds, NO_TIME)
+    with np.errstate(over="ignore"):  # out-of-range years may overflow here; they are masked below
+        nanoseconds += np.where(in_range, days, 0) * (86_400 * _NS_PER_SECOND)
+    valid &= date_valid & clock_valid
+    return np.where(valid, np.where(in_range, nanoseconds, OUT_OF_RANGE_NS), NO_TIME)
 
 
 def _number(columns: np.ndarray, field: tuple[int, int]) -> np.ndarray:
@@ -57,8 +61,8 @@ def _number(columns: np.ndarray, field: tuple[int, int]) -> np.ndarray:
     return number
 
 
-def _days(columns: np.ndarray, fields: dict[str, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Return days since 1970-01-01 and date validity, computed once per run of identical dates.
+def _days(columns: np.ndarray, fields: dict[str, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return days since 1970-01-01, date validity and "year in range", once per run of identical dates.
 
     Bar files are sorted, so a date repeats for every bar of its day (1440 times in M1 data); only
     the first row of each run goes through the calendar arithmetic.
@@ -66,7 +70,7 @@ def _days(columns: np.ndarray, fields: dict[str, tuple[int, int]]) -> tuple[np.n
     n_rows = columns.shape[1]
     date_fields = [fields[name] for name in ("Y", "m", "d") if name in fields]
     if not date_fields:
-        return np.zeros(n_rows, np.int64), np.ones(n_rows, bool)
+        return np.zeros(n_rows, np.int64), np.ones(n_rows, bool), np.ones(n_rows, bool)
     positions = [p for start, width in date_fields for p in range(start, start + width)]
     date_chars = columns[positions]
     run_starts = np.ones(n_rows, bool)
@@ -78,10 +82,11 @@ def _days(columns: np.ndarray, fields: dict[str, tuple[int, int]]) -> tuple[np.n
     day = _number(firsts, fields["d"]) if "d" in fields else ones
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + (leap & (month == 2))
-    valid = (year >= _FIRST_YEAR) & (year <= _LAST_YEAR)  # what int64 nanoseconds can hold
-    valid &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    in_range = (year >= FIRST_YEAR) & (year <= LAST_YEAR)  # what int64 nanoseconds can hold
+    valid = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
     run_of_row = np.cumsum(run_starts) - 1
-    return _days_from_civil(year, month, day).astype(np.int64)[run_of_row], valid[run_of_row]
+    days = _days_from_civil(year, month, day).astype(np.int64)
+    return days[run_of_row], valid[run_of_row], in_range[run_of_row]
 
 
 def _time_of_day_ns(columns: np.ndarray, fields: dict[str, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from tradescan.data.importers.text import TextFile, build_parsed, read_table, split_fields
-from tradescan.data.importers.times import NO_TIME, describe_format, join_text, parse_date_and_clock
+from tradescan.data.importers.times import describe_format, join_text, parse_date_and_clock
+from tradescan.data.schema import unusable_times
 from tradescan.data.validation import ParsedBars
 
 NAME = "mt4"
@@ -38,6 +39,6 @@ def parse(text_file: TextFile) -> ParsedBars:
     clock_format = "%H:%M:%S" if len(first) > 1 and first[1].count(":") == 2 else "%H:%M"
     date_text, clock_text = raw.columns["date_part"], raw.columns["time_part"]
     times_ns = parse_date_and_clock(date_text, clock_text, "%Y.%m.%d", clock_format)
-    time_text = join_text(date_text, clock_text) if (times_ns == NO_TIME).any() else None
+    time_text = join_text(date_text, clock_text) if unusable_times(times_ns).any() else None
     time_format = describe_format(f"%Y.%m.%d {clock_format}")
     return build_parsed(raw, times_ns, time_text, source=text_file.label, time_format=time_format)

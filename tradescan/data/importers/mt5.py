@@ -18,7 +18,8 @@ from tradescan.data.importers.text import (
     read_table,
     split_fields,
 )
-from tradescan.data.importers.times import NO_TIME, describe_format, join_text, parse_date_and_clock, parse_time_text
+from tradescan.data.importers.times import describe_format, join_text, parse_date_and_clock, parse_time_text
+from tradescan.data.schema import unusable_times
 from tradescan.data.validation import ParsedBars
 from tradescan.errors import DataError
 
@@ -81,7 +82,7 @@ def _times(raw: RawTable, time_format: str) -> tuple[np.ndarray, pd.Series | Non
         return parse_time_text(date_text, time_format), date_text, time_format
     date_format, clock_format = time_format.split(" ", 1)
     times_ns = parse_date_and_clock(date_text, raw.columns["time_part"], date_format, clock_format)
-    time_text = join_text(date_text, raw.columns["time_part"]) if (times_ns == NO_TIME).any() else None
+    time_text = join_text(date_text, raw.columns["time_part"]) if unusable_times(times_ns).any() else None
     return times_ns, time_text, time_format
 
 

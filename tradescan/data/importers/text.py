@@ -9,6 +9,7 @@ empty rows (not skipped) so that every row keeps the line number an editor shows
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tradescan.data.importers.times import NO_TIME
-from tradescan.data.schema import VALUE_COLUMNS, empty_bars
+from tradescan.data.quote import cut
+from tradescan.data.schema import VALUE_COLUMNS, empty_bars, unusable_times
 from tradescan.data.validation import ParsedBars
 from tradescan.errors import DataError
 
@@ -41,26 +42,56 @@ def open_text(path: str | Path) -> TextFile:
     """Return the file's encoding (from its byte-order mark; MetaTrader 5 writes UTF-16) and first lines.
 
     Raises:
-        DataError: the file is missing, unreadable, empty or not text.
+        DataError: the file is missing, unreadable, empty, binary, or has no line break where the
+            first bars should be (a CSV of bars has one bar per line).
     """
     file_path = Path(path)
     label = str(path)
-    try:
-        with file_path.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES)
-    except FileNotFoundError:
-        raise DataError(f"{label}: file not found") from None
-    except OSError as exc:
-        raise DataError(f"{label}: cannot read: {exc.strerror or exc}") from None
+    head, size = _read_head(file_path, label)
     encoding = next((name for bom, name in _BOMS if head.startswith(bom)), "utf-8")
+    _refuse_non_csv(head, size, encoding, label)
     all_lines = head.decode(encoding, errors="replace").splitlines()
     if len(head) == _HEAD_BYTES:
         all_lines = all_lines[:-1]  # the read may have cut the last line short
     lines = tuple(line.strip() for line in all_lines if line.strip())[:5]
     if not lines:
-        raise DataError(f"{label}: the file is empty")
+        raise DataError(f"{label}: holds only blank lines ({_size_text(size)}), no bars")
     leading_blank_lines = next(index for index, line in enumerate(all_lines) if line.strip())
     return TextFile(file_path, label, encoding, lines, leading_blank_lines)
+
+
+def _read_head(file_path: Path, label: str) -> tuple[bytes, int]:
+    try:
+        with file_path.open("rb") as handle:
+            return handle.read(_HEAD_BYTES), os.fstat(handle.fileno()).st_size
+    except FileNotFoundError:
+        raise DataError(f"{label}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{label}: is a folder; give the path of a data file") from None
+    except PermissionError:
+        raise DataError(f"{label}: cannot read: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise DataError(f"{label}: cannot read: {exc.strerror or exc}") from None
+
+
+def _refuse_non_csv(head: bytes, size: int, encoding: str, label: str) -> None:
+    """Say what a file is when it cannot be a CSV of bars: empty, binary, or one endless line."""
+    if not head:
+        raise DataError(f"{label}: the file is empty (0 bytes)")
+    if encoding == "utf-8" and b"\x00" in head:
+        raise DataError(f"{label}: a binary file ({_size_text(size)}, NUL bytes in it), not a CSV of bars")
+    line_break = b"\n\x00" if encoding == "utf-16" else b"\n"
+    if len(head) == _HEAD_BYTES and line_break not in head and b"\r" not in head:
+        raise DataError(
+            f"{label}: no line break in its first {_HEAD_BYTES // 1024} KiB ({_size_text(size)} in all): "
+            "not a CSV of bars, which has one bar per line"
+        )
+
+
+def _size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:,.0f} KiB" if size < 1 << 20 else f"{size / (1 << 20):,.1f} MiB"
 
 
 def split_fields(line: str, separator: str) -> list[str]:
@@ -104,10 +135,14 @@ def read_table(
     try:
         columns = pd.read_csv(text_file.path, **options)
     except UnicodeError as exc:
-        raise DataError(f"{text_file.label}: not readable as {text_file.encoding} text: {exc}") from None
+        raise DataError(f"{text_file.label}: not readable as {text_file.encoding} text: {cut(str(exc))}") from None
+    except PermissionError:
+        raise DataError(f"{text_file.label}: cannot read: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise DataError(f"{text_file.label}: cannot read: {exc.strerror or exc}") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{text_file.label}: cannot read as {format_label}: {reason}") from None
+        raise DataError(f"{text_file.label}: cannot read as {format_label}: {cut(reason, limit=200)}") from None
     first_line = (2 if has_header else 1) + text_file.leading_blank_lines
     columns, line_numbers = _without_blank_rows(columns[list(usecols)], first_line)
     columns, unparsed = _coerce_numbers(columns, numeric)
@@ -164,7 +199,7 @@ def build_parsed(
         columns[name] = column.to_numpy(np.float64) if column is not None else np.zeros(len(times_ns))
     frame = pd.DataFrame(columns) if len(times_ns) else empty_bars()
     unparsed = {name: cells for name, cells in raw.unparsed.items() if name in VALUE_COLUMNS}
-    bad_times = times_ns == NO_TIME
+    bad_times = unusable_times(times_ns)
     if bad_times.any():
         quoted = [raw.unparsed["time"]] if "time" in raw.unparsed else []  # text in a numeric time column
         if time_text is not None:

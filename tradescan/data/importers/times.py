@@ -4,7 +4,10 @@ Times are parsed with Arrow's compiled ``strptime`` (about 10x faster than ``pd.
 non-ISO format and it never falls back to per-row Python); fractional seconds, which Arrow's strptime
 cannot read, are split off and added as integer nanoseconds. Every time is read as UTC: a naive time
 is taken to be UTC, a time with an offset is converted to UTC. A cell that does not parse becomes
-NaT, and its raw text is kept so the validation message can quote it.
+``NO_TIME``, one that parses to a time outside the store's range (years 1678-2261) becomes
+``OUT_OF_RANGE_NS`` — never a value wrapped around by centuries — and its raw text is kept so the
+validation message can quote it. Times are parsed in seconds (or the parser's own unit) and brought
+to nanoseconds only after the range check.
 
 ``local_to_utc`` then converts clock times written in another zone (``data import --tz``): MT4/MT5
 exports are in the broker's server time, usually EET/EEST. The rule for the two DST changes:
@@ -33,9 +36,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tradescan.data.importers.fixed_width import parse_fixed_width
+from tradescan.data.quote import quote
+from tradescan.data.schema import END_TIME_NS, FIRST_TIME_NS, NO_TIME_NS, OUT_OF_RANGE_NS, ns_in_range
 from tradescan.errors import DataError, UnknownNameError
 
-NO_TIME = np.iinfo(np.int64).min
+NO_TIME = NO_TIME_NS
 ISO8601 = "ISO8601"
 
 # Tried in order on a sample of the column; the first that parses the most values wins, and
@@ -70,6 +75,7 @@ CANDIDATE_FORMATS: tuple[str, ...] = (
     ISO8601,
 )
 _SAMPLE_SIZE = 1000
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
 UTC_ZONE = "UTC"
 DstRule = Literal["infer", "earlier", "later"]
@@ -107,29 +113,59 @@ def parse_time_text(text: pd.Series, time_format: str) -> np.ndarray:
         return np.empty(0, np.int64)
     if time_format == ISO8601:
         parsed = pd.to_datetime(text, format=ISO8601, utc=True, errors="coerce")
-        return parsed.dt.tz_localize(None).to_numpy("datetime64[ns]").view(np.int64)
+        return datetimes_to_ns(parsed)
     arrow_text = to_arrow_text(text)
     fast = parse_fixed_width(arrow_text, time_format)
     if fast is not None:
         return fast
     if time_format.endswith(".%f"):
-        nanoseconds = _strptime_with_fraction(arrow_text, time_format[: -len(".%f")])
-    else:
-        nanoseconds = _strptime(arrow_text, time_format)
-    return np.asarray(pc.fill_null(nanoseconds, NO_TIME).to_numpy(zero_copy_only=False), dtype=np.int64)
+        return _strptime_with_fraction(arrow_text, time_format[: -len(".%f")])
+    return _strptime(arrow_text, time_format)
 
 
-def _strptime(text: pa.Array | pa.ChunkedArray, time_format: str) -> pa.ChunkedArray | pa.Array:
-    parsed = pc.strptime(text, format=time_format, unit="ns", error_is_null=True)
-    return parsed.cast(pa.int64())
+def datetimes_to_ns(parsed: pd.Series) -> np.ndarray:
+    """Return parsed datetimes (any unit) as int64 ns, NaT -> ``NO_TIME``, out of range -> ``OUT_OF_RANGE_NS``.
+
+    pandas may parse into microseconds, which hold any year; numpy's cast to nanoseconds would wrap
+    year 1500 into 2084, so the range is checked before the unit changes.
+    """
+    array = parsed.array
+    ticks = np.asarray(array.asi8)
+    return _ticks_to_ns(ticks, ~np.asarray(parsed.isna()), _NS_PER_UNIT[array.unit])
 
 
-def _strptime_with_fraction(text: pa.Array | pa.ChunkedArray, base_format: str) -> pa.Array:
+def _ticks_to_ns(ticks: np.ndarray, valid: np.ndarray, ns_per_tick: int) -> np.ndarray:
+    fits = valid & (np.abs(np.where(valid, ticks, 0)) <= np.iinfo(np.int64).max // ns_per_tick)
+    nanoseconds = ns_in_range(np.where(fits, ticks, 0) * ns_per_tick, valid)
+    return np.where(valid & ~fits, OUT_OF_RANGE_NS, nanoseconds)
+
+
+def _seconds_to_ns(seconds: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Convert nullable int64 epoch seconds to checked int64 ns (null -> ``NO_TIME``)."""
+    values = np.asarray(pc.fill_null(seconds, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    valid = ~np.asarray(seconds.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    return _ticks_to_ns(values, valid, 1_000_000_000)
+
+
+def _strptime_seconds(text: pa.Array | pa.ChunkedArray, time_format: str) -> pa.Array | pa.ChunkedArray:
+    # Seconds, not nanoseconds: Arrow's ns parse turns years outside 1677-2262 into nulls ("does not
+    # parse"), but such a time did parse; it is out of range, and the message should say so.
+    return pc.strptime(text, format=time_format, unit="s", error_is_null=True).cast(pa.int64())
+
+
+def _strptime(text: pa.Array | pa.ChunkedArray, time_format: str) -> np.ndarray:
+    return _seconds_to_ns(_strptime_seconds(text, time_format))
+
+
+def _strptime_with_fraction(text: pa.Array | pa.ChunkedArray, base_format: str) -> np.ndarray:
     head, fraction = _split_fraction(text)
     fraction_ok = pc.match_substring_regex(fraction, r"^\d{1,9}$")
     fraction = pc.if_else(fraction_ok, fraction, pa.scalar(None, fraction.type))
     fraction_ns = pc.utf8_rpad(fraction, width=9, padding="0").cast(pa.int64())
-    return pc.add(_strptime(head, base_format), fraction_ns)
+    seconds = _strptime_seconds(head, base_format)
+    whole_ns = _seconds_to_ns(pc.if_else(pc.is_null(fraction_ns), pa.scalar(None, pa.int64()), seconds))
+    fraction_values = np.asarray(pc.fill_null(fraction_ns, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.where(whole_ns >= FIRST_TIME_NS, whole_ns + fraction_values, whole_ns)
 
 
 def _split_fraction(text: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
@@ -176,7 +212,7 @@ def detect_time_format(text: pd.Series) -> str | None:
     for other in winners[1:]:
         if not np.array_equal(results[winners[0]], results[other]):
             raise DataError(
-                f"the times are ambiguous (first value {sample.iloc[0]!r} reads as both "
+                f"the times are ambiguous (first value {quote(sample.iloc[0])} reads as both "
                 f"{describe_format(winners[0])} and {describe_format(other)}); write them as YYYY-MM-DD HH:MM:SS"
             )
     return winners[0]
@@ -203,8 +239,8 @@ def parse_time_column(column: pd.Series, *, column_name: str, source: str) -> tu
     if np.isfinite(numbers).sum() * 2 > column.notna().sum():  # mostly epoch numbers, a few bad cells
         return _parse_epoch(numbers, source)
     raise DataError(
-        f"{source}: cannot read the times in column {column_name!r} (first value "
-        f"{column.dropna().iloc[0]!r}); expected e.g. '2024-01-31 13:00:00', '2024.01.31 13:00', "
+        f"{source}: cannot read the times in column {quote(column_name)} (first value "
+        f"{quote(column.dropna().iloc[0])}); expected e.g. '2024-01-31 13:00:00', '2024.01.31 13:00', "
         "'31.01.2024 13:00:00.000' or epoch seconds/milliseconds"
     )
 
@@ -234,15 +270,18 @@ def epoch_to_ns(values: np.ndarray, unit: str) -> np.ndarray:
     """Convert epoch numbers in ``unit`` to int64 nanoseconds; values of another magnitude -> ``NO_TIME``.
 
     A value whose magnitude belongs to another unit (a millisecond time in a microsecond file) would
-    land decades away, so it is refused as unparseable instead of being silently misread.
+    land decades away, so it is refused as unparseable instead of being silently misread; a value of
+    the right magnitude beyond year 2261 (epoch seconds go up to 1e11, year 5138) is out of range.
     """
     _, low, high, us_per_unit = next(entry for entry in _EPOCH_UNITS if entry[0] == unit)
     with np.errstate(invalid="ignore"):
-        in_range = np.isfinite(values) & (values >= low) & (values < high)
-    safe = np.where(in_range, values, 0.0)
+        in_magnitude = np.isfinite(values) & (values >= low) & (values < high)
+        ns_estimate = values * (us_per_unit * 1000 if us_per_unit else 1)
+        fits = in_magnitude & (ns_estimate < float(END_TIME_NS))
+    safe = np.where(fits, values, 0.0)
     # Via whole microseconds: a float times 1e6 stays exact far below 2**53, times 1e9 would not.
     nanoseconds = safe.astype(np.int64) if us_per_unit == 0 else np.rint(safe * us_per_unit).astype(np.int64) * 1000
-    return np.where(in_range, nanoseconds, NO_TIME)
+    return np.where(in_magnitude & ~fits, OUT_OF_RANGE_NS, ns_in_range(nanoseconds, in_magnitude))
 
 
 def describe_format(time_format: str) -> str:
@@ -267,7 +306,8 @@ def parse_date_and_clock(
     clocks = parse_fixed_width(to_arrow_text(clock_text), clock_format) if len(clock_text) else None
     if dates is None or clocks is None:
         return parse_time_text(join_text(date_text, clock_text), f"{date_format} {clock_format}")
-    return np.where((dates == NO_TIME) | (clocks == NO_TIME), NO_TIME, dates + clocks)
+    unparsed = (dates == NO_TIME) | (clocks == NO_TIME)
+    return np.where(unparsed, NO_TIME, np.where(dates == OUT_OF_RANGE_NS, OUT_OF_RANGE_NS, dates + clocks))
 
 
 # --- time zones ----------------------------------------------------------------------------------------
@@ -313,7 +353,7 @@ def local_to_utc(
         DataError: a time falls in the hour skipped at a DST change, or a time in the repeated hour
             cannot be placed by bar order (``dst="infer"``); the message names the line.
     """
-    valid = local_ns != NO_TIME
+    valid = (local_ns != NO_TIME) & (local_ns != OUT_OF_RANGE_NS)
     clock = local_ns[valid]
     summer, standard = _both_readings(clock, zone)
     describe = _RowDescriber(source, line_numbers, np.flatnonzero(valid))
