@@ -148,3 +148,15 @@ def test_harness_keeps_variables_and_reports_each_status(tmp_path: Path) -> None
     steps = _run_tour(commands, tmp_path / "clone", tmp_path / "logs", _shims(tmp_path / "bin"))
     assert [s.status for s in steps] == [0, 0, 1, 0, 0]
     assert (steps[2].out, steps[2].err, steps[3].out, steps[4].out) == ("out\n", "err\n", "", "kept\n")
+
+
+def test_ci_runs_the_readme_commands() -> None:
+    readme = README.read_text(encoding="utf-8")
+    section = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    main_job, tests = re.findall(r"```bash\n(.*?)\n```", section, re.S)
+    assert main_job == "python -m pip install -e . && tradescan quickstart"
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci.splitlines().count(tests) == 1, f".ci/run must run the README's test command: {tests}"
+    assert ci.startswith("#!/usr/bin/env bash\n") and "\nset -euo pipefail\n" in ci
+    assert re.search(r'/tradescan" quickstart\)', ci) and "QUICKSTART-[0-9a-f]{12}" in ci
+    assert "ruff check .\n" in ci and "\nmypy\n" in ci
