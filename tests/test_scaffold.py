@@ -11,6 +11,7 @@ from tradescan.errors import TradeScanError
 from tradescan.lookahead import check_lookahead
 from tradescan.registry import discover, get_strategy
 from tradescan.scaffold import class_name, new_strategy, snake_name, strategy_name
+from tradescan.search_space import load_search_space
 
 
 @pytest.mark.parametrize(
@@ -70,6 +71,6 @@ def test_generated_strategy_is_discoverable_and_honours_the_contract(
     frame = random_walk_frame(2000, seed=4)
     assert_strategy_contract(strategy, frame)
     assert check_lookahead("SCAFFOLD_PROBE", frame).ok
-    search_space = pytest.importorskip("tradescan.search_space")
-    space = search_space.load_search_space(result.search_space_file, strategy)
-    assert space is not None
+    space = load_search_space(result.search_space_file, strategy)
+    assert set(space.params) == {"fast", "slow", "k_sl", "k_tp"}
+    assert set(space.presets) == {"small", "medium"}

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tradescan.engine.capital import CapitalConfig
 from tradescan.errors import ConfigError, TradeScanError, did_you_mean
 from tradescan.instruments import validate_symbol
-from tradescan.paths import BUNDLED_DIR
+from tradescan.paths import BUNDLED_DIR, find_file
 from tradescan.yaml_files import read_yaml
 
 SCENARIO_PATTERN = r"^[A-Za-z0-9_]{1,32}$"
@@ -216,10 +216,20 @@ def parse_directive(raw: Mapping[str, Any], *, label: str = "directive", base_di
 
 def load_directive(path: str | os.PathLike[str]) -> Directive:
     """Read and validate a directive YAML file; errors are prefixed with the file name."""
-    file_path = Path(path)
+    file_path = directive_path(path)
+    if not file_path.exists():
+        raise ConfigError(_directive_not_found(file_path))
     label = file_path.name
     raw = read_yaml(file_path, what="directive file", label=label)
     return parse_directive(raw or {}, label=label, base_dir=file_path.resolve().parent)
+
+
+def _directive_not_found(path: Path) -> str:
+    if path.is_absolute():
+        return f"{path}: directive file not found"
+    bundled = ", ".join(sorted(p.name for p in (BUNDLED_DIR / "configs" / "directives").glob("*.yaml")))
+    return (f"{path}: directive file not found in {Path.cwd()} nor in the bundled files "
+            f"(bundled configs/directives: {bundled})")
 
 
 # --- symbol universes -------------------------------------------------------------------------------
@@ -249,14 +259,22 @@ def expand_symbols(value: Any, *, label: str, base_dir: Path | None = None) -> A
 
 
 def find_config_file(reference: str, base_dir: Path | None = None) -> Path | None:
-    """Return the first existing file for ``reference``: as given, beside the directive, in the bundled files."""
-    candidate = Path(reference)
-    if candidate.is_absolute():
-        return candidate if candidate.is_file() else None
-    for folder in (Path.cwd(), base_dir, BUNDLED_DIR):
-        if folder is not None and (folder / candidate).is_file():
-            return (folder / candidate).resolve()
-    return None
+    """Return the first existing file for ``reference``: in the working directory, beside the directive
+    (``base_dir``), in the bundled files — the lookup rule of ``tradescan.paths``."""
+    return find_file(reference, base_dir)
+
+
+def directive_path(path: str | os.PathLike[str]) -> Path:
+    """Return the directive file ``path`` names: the path as given, else the bundled file of that relative path.
+
+    ``tradescan sweep configs/directives/quickstart.yaml`` thus works from any folder; a user's own
+    ``./configs/directives/quickstart.yaml`` hides the bundled one (the lookup rule of ``tradescan.paths``).
+    A path that names nothing is returned as given, for the reader to report.
+    """
+    given = Path(path)
+    if given.exists():
+        return given
+    return find_file(given) or given
 
 
 def _universe_symbols(reference: str, *, label: str, base_dir: Path | None) -> list[str]:

@@ -1,8 +1,8 @@
 """Instrument registry: pip size, precision, contract size, currencies, asset class, calendar.
 
-The bundled ``configs/instruments.yaml`` is merged with a user file named by ``$TRADESCAN_INSTRUMENTS``
-(the user's entries win, field by field). An unknown symbol is an error listing the closest names —
-never a silent default pip size.
+The bundled ``configs/instruments.yaml`` is merged with the project's ``./configs/instruments.yaml`` and a
+user file named by ``$TRADESCAN_INSTRUMENTS`` (later files win, field by field). An unknown symbol is an
+error listing the closest names — never a silent default pip size.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from tradescan.yaml_files import read_yaml
 
 SYMBOL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 BUNDLED_INSTRUMENTS_FILE = CONFIGS_DIR / "instruments.yaml"
+PROJECT_INSTRUMENTS_FILE = Path("configs") / "instruments.yaml"
 
 AssetClass = Literal["fx", "metal", "index", "crypto", "stock", "commodity"]
 
@@ -82,26 +83,36 @@ def _build(path_label: str, raw: dict[str, dict[str, object]]) -> dict[str, Inst
     return instruments
 
 
+def instrument_files() -> tuple[str, ...]:
+    """Return the files merged into the registry, later over earlier: bundled, ``./configs/instruments.yaml``
+    (when it exists: the lookup rule of ``tradescan.paths``), ``$TRADESCAN_INSTRUMENTS`` (when set)."""
+    files = [str(BUNDLED_INSTRUMENTS_FILE)]
+    project_file = Path.cwd() / PROJECT_INSTRUMENTS_FILE
+    if project_file.is_file() and project_file.resolve() != BUNDLED_INSTRUMENTS_FILE:
+        files.append(str(project_file.resolve()))
+    if os.environ.get("TRADESCAN_INSTRUMENTS"):
+        files.append(os.environ["TRADESCAN_INSTRUMENTS"])
+    return tuple(files)
+
+
 @functools.cache
-def _registry(user_file: str | None) -> dict[str, Instrument]:
-    raw = _read_yaml_mapping(BUNDLED_INSTRUMENTS_FILE)
-    label = str(BUNDLED_INSTRUMENTS_FILE)
-    if user_file:
-        for symbol, fields in _read_yaml_mapping(Path(user_file)).items():
+def _registry(files: tuple[str, ...]) -> dict[str, Instrument]:
+    raw: dict[str, dict[str, object]] = {}
+    for file in files:
+        for symbol, fields in _read_yaml_mapping(Path(file)).items():
             raw[symbol] = {**raw.get(symbol, {}), **fields}
-        label = f"{BUNDLED_INSTRUMENTS_FILE} + {user_file}"
-    return _build(label, raw)
+    return _build(" + ".join(files), raw)
 
 
 def all_instruments() -> dict[str, Instrument]:
     """Return every known instrument, bundled and user-defined, by symbol."""
-    return dict(_registry(os.environ.get("TRADESCAN_INSTRUMENTS") or None))
+    return dict(_registry(instrument_files()))
 
 
 def get(symbol: str) -> Instrument:
     """Return the instrument for ``symbol`` or raise an error naming the closest known symbols."""
     validate_symbol(symbol)
-    registry = _registry(os.environ.get("TRADESCAN_INSTRUMENTS") or None)
+    registry = _registry(instrument_files())
     try:
         return registry[symbol]
     except KeyError:

@@ -23,10 +23,10 @@ from typing import Any
 import pandas as pd
 
 from tradescan import instruments
-from tradescan.directive import Directive, find_config_file, load_directive
+from tradescan.directive import Directive, directive_path, find_config_file, load_directive
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import Lineage, compute_lineage
-from tradescan.paths import BUNDLED_DIR, SEARCH_SPACES_DIR
+from tradescan.paths import BUNDLED_DIR, find_file
 from tradescan.paths import data_dir as resolve_data_dir
 from tradescan.registry import get_strategy, resolve_strategy_paths, source_hash
 from tradescan.search_space import CategoricalParam, SearchSpace, load_search_space
@@ -118,16 +118,18 @@ def _strategy_dirs(directive: Directive, base_dir: Path | None) -> tuple[str, ..
 def default_space_path(strategy: Strategy) -> Path:
     """Return where a strategy's space file is looked for when the directive names none.
 
-    ``search_spaces/<strategy module>.yaml`` in the repository, else a ``search_spaces`` folder beside
-    the strategy's folder, else ``<module>.yaml`` beside the strategy file.
+    ``search_spaces/<strategy module>.yaml`` by the lookup rule of ``tradescan.paths`` (the working
+    directory, then the project folder holding the strategy's folder, then the bundled files), else
+    ``<module>.yaml`` beside the strategy file; when none exists, ``./search_spaces/<module>.yaml`` (where
+    the user should put it), for the reader to report.
     """
     source = Path(inspect.getsourcefile(type(strategy)) or "strategy.py")
-    candidates = [
-        SEARCH_SPACES_DIR / f"{source.stem}.yaml",
-        source.parent.parent / "search_spaces" / f"{source.stem}.yaml",
-        source.with_suffix(".yaml"),
-    ]
-    return next((c for c in candidates if c.is_file()), candidates[0])
+    reference = Path("search_spaces") / f"{source.stem}.yaml"
+    found = find_file(reference, base_dir=source.parent.parent)
+    if found is not None:
+        return found
+    beside = source.with_suffix(".yaml")
+    return beside if beside.is_file() else Path.cwd() / reference
 
 
 def _space_path(directive: Directive, strategy: Strategy, base_dir: Path | None) -> Path:
@@ -201,8 +203,8 @@ def prepare(
     if isinstance(directive, Directive):
         parsed, label, base_dir = directive, directive.name, None
     else:
-        parsed, label = load_directive(directive), Path(directive).name
-        base_dir = Path(directive).resolve().parent
+        path = directive_path(directive)  # as given, else the bundled file (the lookup rule of tradescan.paths)
+        parsed, label, base_dir = load_directive(path), path.name, path.resolve().parent
     try:
         strategy, strategy_dirs, space = _resolve_parts(parsed, base_dir)
     except ConfigError as exc:

@@ -16,7 +16,9 @@ from pathlib import Path
 
 from tradescan.errors import TradeScanError
 
-__all__ = ["ScaffoldResult", "class_name", "new_strategy", "snake_name", "strategy_name"]
+__all__ = [
+    "ScaffoldResult", "class_name", "new_strategy", "render_template", "snake_name", "strategy_name", "write_new",
+]
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _TEMPLATES = ("strategy.py.tmpl", "search_space.yaml.tmpl")
@@ -68,7 +70,8 @@ def class_name(name: str) -> str:
     return "".join(word[:1].upper() + word[1:].lower() for word in _words(name))
 
 
-def _render(template: str, values: dict[str, str]) -> str:
+def render_template(template: str, values: dict[str, str]) -> str:
+    """Return the packaged template ``tradescan/templates/<template>`` with ``${name}`` fields filled."""
     text = resources.files("tradescan").joinpath("templates", template).read_text(encoding="utf-8")
     return string.Template(text).substitute(values)
 
@@ -103,19 +106,34 @@ def new_strategy(
         if target.exists():
             result.existing.append(target)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_new(target, _render(template, values))
+        write_new(target, render_template(template, values))
         result.created.append(target)
     return result
 
 
-def _write_new(path: Path, text: str) -> None:
-    # "x" mode: fail instead of overwriting a file that appeared since the existence check.
+def write_new(path: Path, text: str) -> None:
+    """Write ``text`` to a new file ``path`` (parents made); never replace a file that exists.
+
+    Raises:
+        TradeScanError: the file appeared meanwhile (left unchanged), or the folder cannot be written.
+    """
     try:
-        with path.open("x", encoding="utf-8") as handle:
-            handle.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, or no permission
+        raise TradeScanError(f"{path.parent}: cannot make the folder: {exc.strerror or exc}") from None
+    # "x" mode: fail instead of overwriting a file that appeared since the caller's existence check.
+    try:
+        handle = path.open("x", encoding="utf-8")
     except FileExistsError:
         raise TradeScanError(f"{path}: appeared while scaffolding; left unchanged") from None
+    except OSError as exc:
+        raise TradeScanError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with handle:
+            handle.write(text)
+    except OSError as exc:  # disk full: remove the partial file this call made, or a re-run would keep it
+        path.unlink(missing_ok=True)
+        raise TradeScanError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _refuse_taken_name(registry_name: str, folder: Path) -> None:

@@ -234,9 +234,9 @@ def to_distribution(name: str, spec: IntParam | FloatParam | CategoricalParam) -
 
 def _field_adapter(strategy: Strategy, name: str) -> TypeAdapter[Any]:
     info = strategy.Params.model_fields[name]
-    if not info.metadata:
-        return TypeAdapter(info.annotation)
-    return TypeAdapter(Annotated[(info.annotation, *info.metadata)])
+    # Typed Any: pydantic >= 2.14 types TypeAdapter's argument as a TypeForm, which neither value is to mypy.
+    annotation: Any = info.annotation if not info.metadata else Annotated[(info.annotation, *info.metadata)]
+    return TypeAdapter(annotation)
 
 
 def _annotation_kind(strategy: Strategy, name: str) -> str:

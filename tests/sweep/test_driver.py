@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -195,9 +196,19 @@ def test_best_finalist_reproduces_through_backtest(tmp_path: Path, small_data_di
         assert replay.metrics[scenario]["net_pnl"] == best["metrics"][scenario]["net_pnl"]
 
 
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "ensure_ray starts a local Ray with num_cpus=workers and only then compares workers with its CPUs; "
+    "the robust branch checks --workers against the machine's CPUs before starting: remove this marker "
+    "when merging it"))
 def test_more_workers_than_cpus_is_refused(tmp_path: Path, small_data_dir: Path) -> None:
-    from tradescan.errors import TradeScanError
-
+    # A fresh process with no Ray running, as a user's shell: the session's ray_cluster fixture (2 CPUs,
+    # already started) would make the check pass whatever ensure_ray does before starting Ray.
     directive = write_directive(tmp_path, search={"trials": 4, "sampler": "random"})
-    with pytest.raises(TradeScanError, match=r"--workers 3 needs 3 CPUs but the Ray runtime has 2"):
-        run_sweep(directive, workers=3, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    workers = (os.cpu_count() or 1) + 1
+    env = {key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"}
+    command = [sys.executable, "-m", "tradescan", "sweep", str(directive), "--workers", str(workers),
+               "--data-dir", str(small_data_dir), "--results-dir", str(tmp_path / "r")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert done.returncode == 2, done.stdout[-500:]
+    assert re.fullmatch(rf"tradescan: error: .*--workers {workers}\b.*CPU.*\n", done.stderr), done.stderr[-500:]
+    assert not (tmp_path / "r" / "runs").exists()  # refused before anything ran

@@ -19,9 +19,10 @@ from tradescan.cli.sweep_cmd import (
     top_entries,
 )
 from tradescan.directive import Directive, load_directive
-from tradescan.paths import CONFIGS_DIR
 
-QUICKSTART_DIRECTIVE = CONFIGS_DIR / "directives" / "quickstart.yaml"
+# A relative reference (the lookup rule of tradescan.paths): ./configs/directives/quickstart.yaml when the
+# user has one, else the bundled file.
+QUICKSTART_DIRECTIVE = "configs/directives/quickstart.yaml"
 QUICKSTART_BARS = 30_000
 QUICKSTART_SEED = 42
 QUICKSTART_TOP_K = 3
@@ -35,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "directive's sweep end to end and print the top configurations per symbol.",
     )
     parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
-    parser.add_argument("--directive", default=str(QUICKSTART_DIRECTIVE), help="directive (default: quickstart)")
+    parser.add_argument("--directive", default=QUICKSTART_DIRECTIVE,
+                        help=f"directive (default: {QUICKSTART_DIRECTIVE}, the working directory's, else bundled)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     add_data_dir(parser)
     add_results_dir(parser)

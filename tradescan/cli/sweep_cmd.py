@@ -17,6 +17,8 @@ from tradescan.cli.common import add_data_dir, add_results_dir, json_safe, print
 from tradescan.errors import TradeScanError
 
 EXIT_NOT_ALL_OK = 1
+DIRECTIVE_HELP = ("directive YAML file; a relative path that is not a file here names the bundled one "
+                  "(e.g. configs/directives/quickstart.yaml)")
 TOP_FORMATS = ("table", "yaml", "json", "csv")
 # Metrics shown by ``top`` in table/csv form (JSON and YAML carry them all).
 TABLE_METRICS = ("trades", "sharpe", "sortino", "profit_factor", "net_pnl", "max_drawdown_pct", "win_rate")
@@ -41,7 +43,7 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
         description="Preflight, stage 1 (Optuna trials on Ray actors) and stage 2 (top-k under A/B/C) for "
         "every symbol of a directive; re-running the same directive resumes it.",
     )
-    parser.add_argument("directive", help="directive YAML file")
+    parser.add_argument("directive", help=DIRECTIVE_HELP)
     parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
     parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
     parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
@@ -99,7 +101,7 @@ def _register_preflight(subparsers: argparse._SubParsersAction) -> None:
         description="Check the directive as a whole, then each symbol: instrument, broker spread, data and "
         "warm-up, and the strategy's look-ahead check on that symbol's bars.",
     )
-    parser.add_argument("directive", help="directive YAML file")
+    parser.add_argument("directive", help=DIRECTIVE_HELP)
     parser.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     add_data_dir(parser)
     parser.set_defaults(handler=run_preflight_command)

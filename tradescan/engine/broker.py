@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
-from tradescan.paths import CONFIGS_DIR
+from tradescan.paths import CONFIGS_DIR, lookup_dirs
 from tradescan.yaml_files import read_yaml
 
 BUNDLED_BROKERS_DIR = CONFIGS_DIR / "brokers"
@@ -89,22 +89,20 @@ class BrokerProfile(BaseModel):
 
 
 def broker_dirs() -> list[Path]:
-    """Return the folders searched for profiles: bundled first, then ``./configs/brokers``."""
-    folders = [BUNDLED_BROKERS_DIR, Path.cwd() / "configs" / "brokers"]
-    unique: list[Path] = []
-    for folder in folders:
-        resolved = folder.resolve()
-        if resolved.is_dir() and resolved not in unique:
-            unique.append(resolved)
-    return unique
+    """Return the folders searched for profiles, first match wins: ``./configs/brokers``, then bundled.
+
+    The lookup rule of ``tradescan.paths``: a user's ``configs/brokers/NAME.yaml`` hides the bundled
+    profile of the same name.
+    """
+    return lookup_dirs("configs/brokers")
 
 
 def available_brokers() -> dict[str, Path]:
-    """Return every profile file by name; a later folder's file wins over an earlier one."""
+    """Return every profile file by name; an earlier folder's file hides a later one of the same name."""
     found: dict[str, Path] = {}
     for folder in broker_dirs():
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
-            found[path.stem] = path
+            found.setdefault(path.stem, path)
     return found
 
 
