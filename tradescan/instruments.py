@@ -13,11 +13,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
+from tradescan.frozen import FrozenModel
 from tradescan.paths import CONFIGS_DIR
-from tradescan.yaml_files import read_yaml
+from tradescan.yaml_files import parse_yaml, read_text, read_yaml
 
 SYMBOL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 BUNDLED_INSTRUMENTS_FILE = CONFIGS_DIR / "instruments.yaml"
@@ -25,10 +26,8 @@ BUNDLED_INSTRUMENTS_FILE = CONFIGS_DIR / "instruments.yaml"
 AssetClass = Literal["fx", "metal", "index", "crypto", "stock", "commodity"]
 
 
-class Instrument(BaseModel):
+class Instrument(FrozenModel):
     """One tradable symbol and the facts the engine needs about it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     symbol: str
     pip_size: float = Field(gt=0)
@@ -64,8 +63,8 @@ def validate_symbol(symbol: str) -> str:
     return symbol
 
 
-def _read_yaml_mapping(path: Path) -> dict[str, dict[str, object]]:
-    loaded = read_yaml(path, what="instruments file") or {}
+def _read_yaml_mapping(path: Path, text: str | None = None) -> dict[str, dict[str, object]]:
+    loaded = (read_yaml(path, what="instruments file") if text is None else parse_yaml(text, label=str(path))) or {}
     if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
         raise ConfigError(f"{path}: expected a mapping SYMBOL: {{pip_size: ..., ...}}")
     return loaded
@@ -82,12 +81,21 @@ def _build(path_label: str, raw: dict[str, dict[str, object]]) -> dict[str, Inst
     return instruments
 
 
-@functools.cache
-def _registry(user_file: str | None) -> dict[str, Instrument]:
-    raw = _read_yaml_mapping(BUNDLED_INSTRUMENTS_FILE)
+def _current_registry() -> dict[str, Instrument]:
+    # Keyed by the files' text: reading them costs microseconds, parsing milliseconds, and an edited
+    # file (an instrument fact that changes results, and so the run id) is seen at once.
+    user_file = os.environ.get("TRADESCAN_INSTRUMENTS") or None
+    bundled_text = read_text(BUNDLED_INSTRUMENTS_FILE, what="instruments file")
+    user_text = read_text(Path(user_file), what="instruments file") if user_file else None
+    return _registry(user_file, bundled_text, user_text)
+
+
+@functools.lru_cache(maxsize=4)
+def _registry(user_file: str | None, bundled_text: str, user_text: str | None) -> dict[str, Instrument]:
+    raw = _read_yaml_mapping(BUNDLED_INSTRUMENTS_FILE, bundled_text)
     label = str(BUNDLED_INSTRUMENTS_FILE)
     if user_file:
-        for symbol, fields in _read_yaml_mapping(Path(user_file)).items():
+        for symbol, fields in _read_yaml_mapping(Path(user_file), user_text).items():
             raw[symbol] = {**raw.get(symbol, {}), **fields}
         label = f"{BUNDLED_INSTRUMENTS_FILE} + {user_file}"
     return _build(label, raw)
@@ -95,13 +103,13 @@ def _registry(user_file: str | None) -> dict[str, Instrument]:
 
 def all_instruments() -> dict[str, Instrument]:
     """Return every known instrument, bundled and user-defined, by symbol."""
-    return dict(_registry(os.environ.get("TRADESCAN_INSTRUMENTS") or None))
+    return dict(_current_registry())
 
 
 def get(symbol: str) -> Instrument:
     """Return the instrument for ``symbol`` or raise an error naming the closest known symbols."""
     validate_symbol(symbol)
-    registry = _registry(os.environ.get("TRADESCAN_INSTRUMENTS") or None)
+    registry = _current_registry()
     try:
         return registry[symbol]
     except KeyError:

@@ -19,8 +19,9 @@ from collections import deque
 
 import numpy as np
 from numpy.typing import ArrayLike
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from tradescan.frozen import FrozenModel
 from tradescan.indicators import atr, rolling_zscore, true_range
 
 __all__ = [
@@ -44,10 +45,8 @@ VOL_HIGH = 3
 VOL_NAMES = ("UNKNOWN", "LOW", "MID", "HIGH")
 
 
-class RegimeSettings(BaseModel):
+class RegimeSettings(FrozenModel):
     """Regime parameters (defaults from seed 003's example config)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     atr_n: int = Field(default=14, ge=1, le=10_000)
     window: int = Field(default=960, ge=2, le=1_000_000)

@@ -17,14 +17,15 @@ from pydantic import BaseModel
 
 from tradescan import indicators, metrics
 from tradescan.bars import Bars
-from tradescan.engine.broker import BrokerProfile, load_broker, resolve_scenarios
-from tradescan.engine.capital import CapitalConfig, parse_capital, price_value
+from tradescan.engine.broker import resolve_scenarios
+from tradescan.engine.capital import price_value
+from tradescan.engine.config import BacktestConfig, scenario_names_problem
 from tradescan.engine.costs import cost_pips_per_bar
 from tradescan.engine.kernel import simulate
 from tradescan.engine.records import NO_TIME_STOP, STOPS_FROM_NAMES
 from tradescan.engine.result import BacktestResult
-from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, did_you_mean
-from tradescan.regime import RegimeSettings, regime_codes, regime_labels
+from tradescan.errors import TradeScanError, UnknownNameError, did_you_mean
+from tradescan.regime import regime_codes, regime_labels
 from tradescan.registry import get_strategy
 from tradescan.strategy import Signals, Strategy
 
@@ -32,41 +33,22 @@ ATR_PERIOD = 14
 MetricsByScenario = dict[str, dict[str, float]]
 
 
-def _max_hold(max_hold_bars: int | None) -> int:
-    if max_hold_bars is None:
-        return NO_TIME_STOP
-    if isinstance(max_hold_bars, bool) or not isinstance(max_hold_bars, int | np.integer) or max_hold_bars < 1:
-        raise TradeScanError(f"max_hold_bars must be an integer >= 1 or None, got {max_hold_bars!r}")
-    return int(max_hold_bars)
-
-
-def _stops_from_code(stops_from: str) -> int:
-    if stops_from not in STOPS_FROM_NAMES:
-        raise UnknownNameError(did_you_mean(str(stops_from), STOPS_FROM_NAMES, what="stops_from mode"))
-    return STOPS_FROM_NAMES.index(stops_from)
-
-
-def _regime_settings(settings: RegimeSettings | Mapping[str, Any] | None) -> RegimeSettings:
-    if settings is None or isinstance(settings, RegimeSettings):
-        return settings or RegimeSettings.model_validate({})
-    try:
-        return RegimeSettings(**dict(settings))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"regime settings: {exc}".replace("\n", " ")) from None
+def _intrabar_supported(config: BacktestConfig) -> None:
+    if config.intrabar != "stop_first":
+        raise TradeScanError(
+            f"intrabar {config.intrabar!r} is not implemented by this engine yet; use intrabar='stop_first'"
+        )
 
 
 class BacktestSession:
-    """Backtests of one symbol's bars under fixed broker, capital and execution settings.
+    """Backtests of one symbol's bars under one fixed ``BacktestConfig``.
 
     Args:
         bars: the symbol's bars (their indicator cache is reused across calls).
-        broker: profile name, path to a profile YAML, mapping of the same shape, or ``BrokerProfile``.
-        capital: ``CapitalConfig``, a mapping of its fields, or ``None`` for the defaults.
-        scenarios: cost scenarios to run by default, in order.
-        max_hold_bars: time stop in bars after the signal bar; ``None`` = no time stop.
-        stops_from: ``"fill"`` (levels from the entry fill) or ``"signal_close"``.
-        regime: regime settings (``RegimeSettings`` or mapping); ``None`` = defaults.
+        config: the backtest settings (``None`` = ``BacktestConfig`` defaults).
         conversion: optional per-bar value of one unit of the quote currency in account currency.
+        **settings: ``BacktestConfig`` fields overriding ``config`` (``broker="zero"``,
+            ``scenarios=("A",)``, ...), as ``BacktestConfig.resolve`` reads them.
 
     Raises:
         TradeScanError: a setting is invalid (unknown broker/scenario, missing spread, no currency
@@ -76,27 +58,25 @@ class BacktestSession:
     def __init__(
         self,
         bars: Bars,
+        config: BacktestConfig | None = None,
         *,
-        broker: str | Mapping[str, Any] | BrokerProfile = "default",
-        capital: CapitalConfig | Mapping[str, Any] | None = None,
-        scenarios: Sequence[str] = ("A", "B", "C"),
-        max_hold_bars: int | None = 96,
-        stops_from: str = "fill",
-        regime: RegimeSettings | Mapping[str, Any] | None = None,
         conversion: np.ndarray | None = None,
+        **settings: Any,
     ) -> None:
         if len(bars) < 2:
             raise TradeScanError(f"{bars.symbol}: a backtest needs at least 2 bars, got {len(bars)}")
+        self.config = BacktestConfig.resolve(config, **settings)
+        _intrabar_supported(self.config)
         self.bars = bars
         self.instrument = bars.instrument
-        self.broker = load_broker(broker)
-        self.capital = parse_capital(capital)
-        self.scenarios = tuple(str(name) for name in scenarios)
-        self.max_hold_bars = max_hold_bars
-        self.stops_from = stops_from
-        self.regime_settings = _regime_settings(regime)
-        self._max_hold_code = _max_hold(max_hold_bars)
-        self._stops_from_code = _stops_from_code(stops_from)
+        self.broker = self.config.broker
+        self.capital = self.config.capital
+        self.scenarios = self.config.scenarios
+        self.max_hold_bars = self.config.max_hold_bars
+        self.stops_from = self.config.stops_from
+        self.regime_settings = self.config.regime
+        self._max_hold_code = NO_TIME_STOP if self.max_hold_bars is None else int(self.max_hold_bars)
+        self._stops_from_code = STOPS_FROM_NAMES.index(self.stops_from)
         self._prepare_arrays(conversion)
         # Per scenario selection: its cost rows, and the equity and trade buffers evaluate reuses.
         self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
@@ -164,6 +144,7 @@ class BacktestSession:
             "max_hold_bars": self.max_hold_bars,
             "stops_from": self.stops_from,
             "regime": self.regime_settings.model_dump(),
+            "intrabar": self.config.intrabar,
         }
 
     def signals(self, strategy: str | Strategy, params: Mapping[str, Any] | BaseModel | None = None) -> Signals:
@@ -194,8 +175,9 @@ class BacktestSession:
             for name in names:
                 if name not in self.scenarios:
                     raise UnknownNameError(did_you_mean(name, self.scenarios, what="scenario of this session"))
-            if not names or len(set(names)) != len(names):
-                raise TradeScanError(f"scenarios must be distinct names from {list(self.scenarios)}, got {list(names)}")
+            problem = scenario_names_problem(names)
+            if problem:
+                raise TradeScanError(f"{problem} (this session runs {list(self.scenarios)})")
             rows = [self.scenarios.index(name) for name in names]
             costs = np.ascontiguousarray(self.cost_pips[rows])
             cached = (costs, np.empty_like(costs))
