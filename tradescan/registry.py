@@ -8,6 +8,7 @@ subclasses with a ``name`` are registered. The CLI, preflight and the Ray worker
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -27,16 +28,19 @@ _loaded_modules: dict[Path, ModuleType] = {}
 
 def strategy_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Path]:
     """Return the folders searched for strategies, in priority order, without duplicates."""
-    candidates = [STRATEGIES_DIR, Path.cwd() / "strategies"]
     env_path = os.environ.get("TRADESCAN_STRATEGY_PATH", "")
+    candidates = _resolved_candidates(os.getcwd(), env_path, tuple(os.fspath(p) for p in extra_dirs))
+    return [folder for folder in candidates if folder.is_dir()]
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_candidates(cwd: str, env_path: str, extra_dirs: tuple[str, ...]) -> tuple[Path, ...]:
+    # Resolving costs a system call per path component (a tenth of a 100k-bar backtest); the answer
+    # depends only on these three inputs.
+    candidates = [STRATEGIES_DIR, Path(cwd) / "strategies"]
     candidates += [Path(p) for p in env_path.split(os.pathsep) if p]
-    candidates += [Path(p) for p in extra_dirs]
-    unique: list[Path] = []
-    for folder in candidates:
-        resolved = folder.resolve()
-        if resolved.is_dir() and resolved not in unique:
-            unique.append(resolved)
-    return unique
+    candidates += [Path(cwd) / p for p in extra_dirs]
+    return tuple(dict.fromkeys(folder.resolve() for folder in candidates))
 
 
 def _import_file(path: Path) -> ModuleType:
@@ -59,7 +63,9 @@ def _import_file(path: Path) -> ModuleType:
     return module
 
 
+@functools.lru_cache(maxsize=256)
 def _strategies_in(module: ModuleType) -> list[type[Strategy]]:
+    # A loaded module is never re-executed (``_loaded_modules``), so its classes are listed once.
     return [
         obj
         for obj in vars(module).values()

@@ -12,6 +12,7 @@ at once, whatever the file system's time resolution.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -87,15 +88,15 @@ class BrokerProfile(FrozenModel):
             raise UnknownNameError(message) from None
 
 
+@functools.lru_cache(maxsize=16)
+def _candidate_dirs(cwd: str) -> tuple[Path, ...]:
+    # Resolving a path costs a system call per component; the answer only changes with the cwd.
+    return tuple(dict.fromkeys(folder.resolve() for folder in (BUNDLED_BROKERS_DIR, Path(cwd) / "configs" / "brokers")))
+
+
 def broker_dirs() -> list[Path]:
     """Return the folders searched for profiles: bundled first, then ``./configs/brokers``."""
-    folders = [BUNDLED_BROKERS_DIR, Path.cwd() / "configs" / "brokers"]
-    unique: list[Path] = []
-    for folder in folders:
-        resolved = folder.resolve()
-        if resolved.is_dir() and resolved not in unique:
-            unique.append(resolved)
-    return unique
+    return [folder for folder in _candidate_dirs(os.getcwd()) if folder.is_dir()]
 
 
 def available_brokers() -> dict[str, Path]:
@@ -116,14 +117,14 @@ def _profile_from_mapping(raw: Mapping[str, Any], label: str) -> BrokerProfile:
         raise ConfigError(f"{label}: not a broker profile mapping: {exc}") from None
 
 
-# Parsed profile files by resolved path, with the text they were parsed from (one entry per file).
-_PARSED: dict[Path, tuple[str, BrokerProfile]] = {}
+# Parsed profile files by absolute path, with the text they were parsed from (one entry per file).
+_PARSED: dict[str, tuple[str, BrokerProfile]] = {}
 
 
 def _read_profile_file(path: Path) -> BrokerProfile:
     """Return the profile in ``path``, parsed once per content of the file (an edit is seen at once)."""
     text = read_text(path, what="broker profile")
-    key = path.resolve()
+    key = os.path.abspath(path)
     cached = _PARSED.get(key)
     if cached is not None and cached[0] == text:
         return cached[1]

@@ -9,6 +9,7 @@ it never touches pandas. ``run`` does the same and builds the full ``BacktestRes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,12 +21,12 @@ from tradescan.bars import Bars
 from tradescan.engine.broker import resolve_scenarios
 from tradescan.engine.capital import price_value
 from tradescan.engine.config import BacktestConfig, scenario_names_problem
-from tradescan.engine.costs import cost_pips_per_bar
+from tradescan.engine.costs import cost_pips_per_bar, tr_atr_ratio_from_prices
 from tradescan.engine.kernel import simulate
 from tradescan.engine.records import NO_TIME_STOP, STOPS_FROM_NAMES
 from tradescan.engine.result import BacktestResult
 from tradescan.errors import TradeScanError, UnknownNameError, did_you_mean
-from tradescan.regime import regime_codes, regime_labels
+from tradescan.regime import RegimeSettings, regime_codes, regime_labels
 from tradescan.registry import get_strategy
 from tradescan.strategy import Signals, Strategy
 
@@ -38,6 +39,25 @@ def _intrabar_supported(config: BacktestConfig) -> None:
         raise TradeScanError(
             f"intrabar {config.intrabar!r} is not implemented by this engine yet; use intrabar='stop_first'"
         )
+
+
+def _true_range(bars: Bars) -> np.ndarray:
+    return bars.cached(("true_range",), lambda: indicators.true_range(bars.high, bars.low, bars.close))
+
+
+def _regime_codes(bars: Bars, settings: RegimeSettings, atr14: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    atr_values = atr14 if settings.atr_n == ATR_PERIOD else None
+    return regime_codes(bars.high, bars.low, bars.close, settings, atr_values=atr_values,
+                        true_range_values=_true_range(bars))
+
+
+def _labels_at_signals(bars: Bars, settings: RegimeSettings, atr14: np.ndarray, records: np.ndarray) -> np.ndarray:
+    """Return a per-bar label array filled at the trades' signal bars (what the trades frame reads)."""
+    vol_code, spike = _regime_codes(bars, settings, atr14)
+    labels = np.empty(len(bars), dtype=object)
+    signal_idx = records["signal_idx"]
+    labels[signal_idx] = regime_labels(vol_code[signal_idx], spike[signal_idx])
+    return labels
 
 
 class BacktestSession:
@@ -85,21 +105,48 @@ class BacktestSession:
 
     def _prepare_arrays(self, conversion: np.ndarray | None) -> None:
         bars = self.bars
-        self.true_range = indicators.true_range(bars.high, bars.low, bars.close)
-        self.atr14 = indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
+        # Through the bars' cache: a strategy asking for ATR(14) gets this very array (same key).
+        self.atr14 = bars.cached(("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD))
         self._scenario_costs = resolve_scenarios(self.broker, self.scenarios)
         self.cost_pips = cost_pips_per_bar(
-            self.true_range,
+            np.empty(0),  # not read: the ratio below computes each bar's TR on the fly
             self.atr14,
             self.broker.spread_for(bars.symbol),
             self.broker.slippage,
             self._scenario_costs,
+            ratio=tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, self.atr14),
         )
         self.cost_pips.flags.writeable = False
         self._price_value = price_value(self.instrument, self.capital.currency, len(bars), conversion)
-        self.vol_code, self.spike = regime_codes(bars.high, bars.low, bars.close, self.regime_settings)
-        self.day_end_idx = metrics.day_end_index(bars.time)
+        self.day_end_idx = bars.cached(("day_end_index",), lambda: metrics.day_end_index(bars.time))
         self._commission_per_unit_side = self.broker.commission_per_lot / self.instrument.contract_size
+        self._regime: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def true_range(self) -> np.ndarray:
+        """Return TR per bar (from the bars' cache; the costs do not need the array)."""
+        return _true_range(self.bars)
+
+    @property
+    def vol_code(self) -> np.ndarray:
+        """Return the volatility regime code of every bar (``VOL_*``), computed on first use."""
+        return self._regime_codes()[0]
+
+    @property
+    def spike(self) -> np.ndarray:
+        """Return the spike flag of every bar, computed on first use."""
+        return self._regime_codes()[1]
+
+    def _regime_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        # Only trade rows carry a regime label; the sweep's evaluate never needs one.
+        if self._regime is None:
+            self._regime = _regime_codes(self.bars, self.regime_settings, self.atr14)
+        return self._regime
+
+    def _regime_label_source(self, records: np.ndarray) -> functools.partial[np.ndarray]:
+        # The regime is computed when the trades frame is first built, not on every run: a result
+        # whose frames are never read (metrics only) never pays for it.
+        return functools.partial(_labels_at_signals, self.bars, self.regime_settings, self.atr14, records)
 
     # ---- public API -------------------------------------------------------------------------------
 
@@ -122,12 +169,13 @@ class BacktestSession:
         """Return the full ``BacktestResult`` (trades and equity frames, metrics, params)."""
         names, trades, equity, parsed = self._simulate(strategy, params, scenarios, reuse_buffers=False)
         scenario_metrics = {name: self._metrics(trades[row], equity[row]) for row, name in enumerate(names)}
+        records = trades[0] if len(trades) == 1 else np.concatenate(trades)  # one scenario: the fresh buffer's view
         return BacktestResult.build(
-            records=np.concatenate(trades),
+            records=records,
             equity=equity,
             scenarios=names,
             bars=self.bars,
-            regime_labels=regime_labels(self.vol_code, self.spike),
+            regime_labels=self._regime_label_source(records),
             metrics=scenario_metrics,
             params=parsed.model_dump(),
             strategy_name=self._strategy(strategy).name,
