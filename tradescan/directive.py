@@ -23,11 +23,11 @@ from tradescan.engine.config import (
     DEFAULT_BROKER,
     DEFAULT_SCENARIOS,
     SCENARIO_PATTERN,
+    UNKNOWN_SCENARIO,
     BacktestConfig,
     ExecutionSettings,
     ScenarioName,
     ScenarioNames,
-    UNKNOWN_SCENARIO,
 )
 from tradescan.errors import ConfigError, TradeScanError, did_you_mean
 from tradescan.frozen import BOOL_NOT_NUMBER, FrozenModel

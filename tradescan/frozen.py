@@ -117,10 +117,10 @@ class FrozenModel(BaseModel):
             handler(data)
             others: list[InitErrorDetails] = []
         except ValidationError as exc:
-            refused = {problem["loc"][0] for problem in problems}
-            others = [_custom_error(error) for error in exc.errors() if error["loc"][:1] not in {(f,) for f in refused}]
-        order = list(cls.model_fields)
-        faults = sorted(problems + others, key=lambda e: order.index(e["loc"][0]) if e["loc"] and e["loc"][0] in order else len(order))
+            refused = {problem["loc"][:1] for problem in problems}
+            others = [_custom_error(error) for error in exc.errors() if error["loc"][:1] not in refused]
+        order = {name: position for position, name in enumerate(cls.model_fields)}
+        faults = sorted(problems + others, key=lambda e: order.get(str(e["loc"][0]), len(order)) if e["loc"] else -1)
         raise ValidationError.from_exception_data(cls.__name__, faults)
 
     @classmethod

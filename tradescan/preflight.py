@@ -3,9 +3,9 @@
 ``prepare`` turns a directive file into a ``SweepPlan``: the validated directive, the strategy (found
 through the one registry, with the directive's extra strategy folders), its search space checked
 against ``Params``, the ``BacktestConfig`` (broker profile loaded once), the instrument facts of every
-symbol and the run's lineage, which hashes the resolved config and facts, not only their names. Anything wrong with the directive as a
-whole (a bad field, an unknown strategy, a broken space file, an unknown broker or scenario) refuses
-the directive with every fault named at once.
+symbol and the run's lineage, which hashes the resolved config and facts, not only their names.
+Anything wrong with the directive as a whole (a bad field, an unknown strategy, a broken space file,
+an unknown broker or scenario) refuses the directive with every fault named at once.
 
 ``preflight`` then checks each symbol on its own — instrument known, broker has a spread for it, data
 present with enough bars for the warm-up, the strategy passes the look-ahead check on those bars — so

@@ -111,7 +111,8 @@ def test_a_strategy_instance_and_timeframe(frame: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"scenarios": ("A", "X")}, ConfigError, r"^scenarios=\('A', 'X'\): unknown cost scenario of broker 'default' 'X'\. Known: A, B, C$"),
+        ({"scenarios": ("A", "X")}, ConfigError,
+         r"^scenarios=\('A', 'X'\): unknown cost scenario of broker 'default' 'X'\. Known: A, B, C$"),
         ({"max_hold_bars": 0}, ConfigError, r"^max_hold_bars=0: Input should be greater than 0$"),
         ({"max_hold_bars": True}, ConfigError, r"^max_hold_bars=True: expected an integer, got true$"),
         ({"stops_from": "open"}, ConfigError, r"^stops_from='open': Input should be 'fill' or 'signal_close'$"),

@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
     frame = load(settings["symbol"], settings["timeframe"], settings["start"], settings["end"], data_dir=args.data_dir)
     if len(frame) < 2:
         raise TradeScanError(f"{settings['symbol']} {settings['timeframe']}: fewer than 2 bars between start and end")
-    result = backtest(frame, strategy, params, symbol=settings["symbol"], config=config, timeframe=settings["timeframe"])
+    symbol, timeframe = settings["symbol"], settings["timeframe"]
+    result = backtest(frame, strategy, params, symbol=symbol, config=config, timeframe=timeframe)
     summary = _summary(result, settings["timeframe"], frame)
     if args.out:
         write_outputs(result, Path(args.out), summary)
@@ -119,7 +120,8 @@ def resolve_config(args: argparse.Namespace, entry: dict[str, Any], source: str 
     from_file = {key: entry[key] for key in config_fields() if key in entry}
     base = None
     if from_file and source is not None:
-        base = BacktestConfig.resolve(from_file, label=f"--params-file {source}", base_dir=Path(source).resolve().parent)
+        label, folder = f"--params-file {source}", Path(source).resolve().parent
+        base = BacktestConfig.resolve(from_file, label=label, base_dir=folder)
     flags: dict[str, Any] = {}
     if args.broker is not None:
         flags["broker"] = args.broker
@@ -241,7 +243,9 @@ def select_entry(document: Any, source: str, symbol: str | None = None, rank: in
     raise TradeScanError(f"{source}: holds {len(entries)} entries ({held}); pick one with --symbol S --rank N")
 
 
-def params_from_document(document: Any, source: str, symbol: str | None = None, rank: int | None = None) -> dict[str, Any]:
+def params_from_document(
+    document: Any, source: str, symbol: str | None = None, rank: int | None = None
+) -> dict[str, Any]:
     """Return the parameters of the entry of a loaded params file that ``symbol``/``rank`` pick."""
     return dict(select_entry(document, source, symbol, rank)["params"])
 

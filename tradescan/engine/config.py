@@ -120,7 +120,7 @@ class BacktestConfig(ExecutionSettings):
         scenarios: the cost scenarios run, in order (distinct names the broker defines).
     """
 
-    broker: BrokerProfile = Field(default=DEFAULT_BROKER, validate_default=True)  # type: ignore[assignment]
+    broker: BrokerProfile = Field(default=DEFAULT_BROKER, validate_default=True)
     scenarios: ScenarioNames = DEFAULT_SCENARIOS
 
     @field_validator("broker", mode="before")
@@ -138,7 +138,9 @@ class BacktestConfig(ExecutionSettings):
     @classmethod
     def _scenarios_in_broker(cls, names: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         broker = info.data.get("broker")  # absent when the broker itself was refused
-        for name in names if isinstance(broker, BrokerProfile) else ():
+        if not isinstance(broker, BrokerProfile):
+            return names
+        for name in names:
             if name not in broker.scenarios:
                 message = did_you_mean(name, broker.scenarios, what=f"cost scenario of broker {broker.name!r}")
                 raise PydanticCustomError(UNKNOWN_SCENARIO, "{message}", {"message": message, "scenario": name})

@@ -106,7 +106,9 @@ class BacktestSession:
     def _prepare_arrays(self, conversion: np.ndarray | None) -> None:
         bars = self.bars
         # Through the bars' cache: a strategy asking for ATR(14) gets this very array (same key).
-        self.atr14 = bars.cached(("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD))
+        self.atr14 = bars.cached(
+            ("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
+        )
         self._scenario_costs = resolve_scenarios(self.broker, self.scenarios)
         self.cost_pips = cost_pips_per_bar(
             np.empty(0),  # not read: the ratio below computes each bar's TR on the fly
