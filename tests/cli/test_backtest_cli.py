@@ -171,7 +171,7 @@ def _entry(symbol: str, rank: int, ema_fast: int, **settings: object) -> dict[st
             "params": {"ema_fast": ema_fast}, "metrics": {}, **settings}
 
 
-FINALISTS = [_entry("EURUSD", 1, 11), _entry("EURUSD", 2, 12), _entry("GBPUSD", 1, 13)]
+FINALISTS = [_entry("EURUSD", 1, 11), _entry("EURUSD", 2, 12, scenario="B"), _entry("GBPUSD", 1, 13)]
 
 
 def test_symbol_and_rank_pick_one_entry_of_several() -> None:

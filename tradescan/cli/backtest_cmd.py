@@ -33,6 +33,8 @@ from tradescan.yaml_files import read_yaml
 INTEGER_METRICS = {"trades", "max_win_streak", "max_loss_streak", "max_drawdown_bars"}
 # Settings of an entry that are not BacktestConfig fields (where the bars come from, which code).
 RUN_FIELDS = ("strategy", "symbol", "timeframe", "start", "end", "strategy_paths")
+# Keys a `top` entry carries to describe itself; read by people, ignored here (never taken for typos).
+DESCRIPTIVE_FIELDS = ("run_id", "rank", "trial", "metrics", "scenario", "metric", "value", "stage1_value")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -204,7 +206,7 @@ def _refuse_misspelt_settings(entry: dict[str, Any], where: str) -> None:
     known = (*RUN_FIELDS, *config_fields(), "params")
     for key in entry:
         close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
-        if key not in known and close:
+        if key not in known and key not in DESCRIPTIVE_FIELDS and close:
             raise TradeScanError(f"{where}: unknown setting {key!r}; did you mean {close[0]!r}?")
 
 
