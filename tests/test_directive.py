@@ -102,3 +102,25 @@ def test_unreadable_directive_files_are_one_config_error(tmp_path, make, message
 def _write_bytes(path, payload: bytes):
     path.write_bytes(payload)
     return path
+
+
+def test_the_directive_produces_its_backtest_config(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text("name: mine\nspread_pips: {EURUSD: 1.1}\n", encoding="utf-8")
+    directive = parse_directive({**MINIMAL, "broker": "mine.yaml", "max_hold_bars": None, "stops_from": "signal_close",
+                                 "capital": {"initial": 5000}, "regime": {"window": 200}})
+    config = directive.backtest_config(base_dir=tmp_path)  # a relative broker path is found beside the directive
+    assert config.broker.name == "mine" and config.broker.spread_pips == {"EURUSD": 1.1}
+    assert config.scenarios == ("B", "A", "C")  # stage 1's first, then stage 2's
+    assert (config.max_hold_bars, config.stops_from, config.capital.initial) == (None, "signal_close", 5000.0)
+    assert config.regime.window == 200 and config.intrabar == "stop_first"
+
+
+def test_a_scenario_the_broker_lacks_names_the_directive_field() -> None:
+    broker = {"spread_pips": {"EURUSD": 1.0}, "scenarios": {"A": {}, "B": {}}}
+    with pytest.raises(ConfigError, match=r"^stage2\.scenarios: unknown cost scenario of broker 'custom' 'C'"):
+        parse_directive({**MINIMAL, "broker": broker}).backtest_config()
+    with pytest.raises(ConfigError, match=r"^stage1\.scenario: unknown cost scenario of broker 'custom' 'X'"):
+        parse_directive({**MINIMAL, "broker": broker, "stage1": {"scenario": "X"},
+                         "stage2": {"scenarios": ["A"]}}).backtest_config()
+    with pytest.raises(ConfigError, match=r"^broker: unknown broker profile 'nobroker'"):
+        parse_directive({**MINIMAL, "broker": "nobroker"}).backtest_config()

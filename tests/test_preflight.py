@@ -101,7 +101,8 @@ def test_bad_space_and_preset_are_refused(tmp_path: Path, data_dir: Path) -> Non
         prepare(_directive(tmp_path, search={"space": str(space)}), data_dir=data_dir)
     with pytest.raises(ConfigError, match=r"search\.preset: 'huge' is not a preset of the space"):
         prepare(_directive(tmp_path, search={"preset": "huge", "sampler": "grid"}), data_dir=data_dir)
-    with pytest.raises(ConfigError, match=r"broker: unknown cost scenario .* 'D'"):
+    expected = r"pf\.yaml: stage2\.scenarios: unknown cost scenario of broker 'default' 'D'"
+    with pytest.raises(ConfigError, match=expected):
         prepare(_directive(tmp_path, stage2={"scenarios": ["A", "D"]}), data_dir=data_dir)
 
 

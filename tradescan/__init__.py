@@ -18,12 +18,14 @@ __version__ = "0.1.0"
 _LAZY_ATTRIBUTES = {
     "backtest": ("tradescan.engine", "backtest"),
     "BacktestResult": ("tradescan.engine", "BacktestResult"),
+    "BacktestConfig": ("tradescan.engine", "BacktestConfig"),
     "check_lookahead": ("tradescan.lookahead", "check_lookahead"),
     "get_strategy": ("tradescan.registry", "get_strategy"),
 }
 _LAZY_MODULES = {"data", "guards", "indicators", "instruments", "engine", "metrics", "regime", "sweep", "registry"}
 
 __all__ = [
+    "BacktestConfig",
     "BacktestResult",
     "Bars",
     "Signals",

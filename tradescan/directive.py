@@ -17,27 +17,33 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from tradescan.engine.capital import CapitalConfig
+from tradescan.engine.config import (
+    DEFAULT_BROKER,
+    DEFAULT_SCENARIOS,
+    SCENARIO_PATTERN,
+    UNKNOWN_SCENARIO,
+    BacktestConfig,
+    ExecutionSettings,
+    ScenarioName,
+    ScenarioNames,
+)
 from tradescan.errors import ConfigError, TradeScanError, did_you_mean
+from tradescan.frozen import BOOL_NOT_NUMBER, FrozenModel
 from tradescan.instruments import validate_symbol
 from tradescan.paths import BUNDLED_DIR, find_file
 from tradescan.yaml_files import read_yaml
 
-SCENARIO_PATTERN = r"^[A-Za-z0-9_]{1,32}$"
+__all__ = ["SCENARIO_PATTERN", "Directive", "format_validation_error", "load_directive", "parse_directive"]
+
 DEFAULT_BATCH_SIZE = 32
-DEFAULT_MAX_HOLD_BARS = 96
 UNIVERSE_PREFIX = "universe:"
 
 Sampler = Literal["tpe", "random", "grid"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SearchSettings(_Frozen):
+class SearchSettings(FrozenModel):
     """Stage-1 search: which space file, which sampler, how many trials, which seed.
 
     ``space`` defaults to ``search_spaces/<strategy module>.yaml`` (resolved by preflight); ``preset``
@@ -57,7 +63,7 @@ class SearchSettings(_Frozen):
         return self
 
 
-class Stage1Settings(_Frozen):
+class Stage1Settings(FrozenModel):
     """How a stage-1 trial is scored.
 
     ``value = objective(metrics[scenario])``, minus ``(1 - trades / min_trades) * penalty_weight`` when
@@ -65,7 +71,7 @@ class Stage1Settings(_Frozen):
     thin configs are better). ``penalty_weight`` defaults to the objective's own scale.
     """
 
-    scenario: str = Field(default="B", pattern=SCENARIO_PATTERN)
+    scenario: ScenarioName = "B"
     objective: str = "sharpe"
     min_trades: int = Field(default=30, ge=0)
     penalty_weight: float | None = Field(default=None, ge=0)
@@ -88,27 +94,20 @@ class Stage1Settings(_Frozen):
         return self
 
 
-class Stage2Settings(_Frozen):
+class Stage2Settings(FrozenModel):
     """Stage 2: the ``top_k`` best distinct parameter sets re-run under each of ``scenarios``."""
 
     top_k: int = Field(default=10, ge=0, le=10_000)
-    scenarios: tuple[str, ...] = Field(default=("A", "B", "C"), min_length=1)
-
-    @field_validator("scenarios")
-    @classmethod
-    def _scenario_names(cls, names: tuple[str, ...]) -> tuple[str, ...]:
-        import re
-
-        for name in names:
-            if not re.fullmatch(SCENARIO_PATTERN, name):
-                raise ValueError(f"scenario names are letters/digits/_ such as 'A', got {name!r}")
-        if len(set(names)) != len(names):
-            raise ValueError(f"scenarios must not repeat a name, got {list(names)}")
-        return names
+    scenarios: ScenarioNames = DEFAULT_SCENARIOS
 
 
-class Directive(_Frozen):
-    """A resolved directive: every field of DESIGN §11 with its default filled in."""
+class Directive(ExecutionSettings):
+    """A resolved directive: every field of DESIGN §11 with its default filled in.
+
+    The backtest settings (``capital``, ``max_hold_bars``, ``stops_from``, ``regime``, ``intrabar``) are
+    ``ExecutionSettings``', declared once in ``tradescan.engine.config``; ``broker`` stays the
+    reference written in the file (a profile name, path or mapping) until ``backtest_config`` resolves it.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     strategy: str = Field(min_length=1)
@@ -116,13 +115,10 @@ class Directive(_Frozen):
     timeframe: str
     start: dt.date | None = None
     end: dt.date | None = None
-    broker: str | dict[str, Any] = "default"
-    capital: CapitalConfig = CapitalConfig()
+    broker: str | dict[str, Any] = DEFAULT_BROKER
     search: SearchSettings = SearchSettings()
     stage1: Stage1Settings = Stage1Settings()
     stage2: Stage2Settings = Stage2Settings()
-    max_hold_bars: int | None = Field(default=DEFAULT_MAX_HOLD_BARS, gt=0)
-    stops_from: Literal["fill", "signal_close"] = "fill"
     strategy_paths: tuple[str, ...] = ()
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0, le=100_000)
 
@@ -167,6 +163,31 @@ class Directive(_Frozen):
         ordered = [self.stage1.scenario, *self.stage2.scenarios]
         return tuple(dict.fromkeys(ordered))
 
+    def backtest_config(self, base_dir: str | os.PathLike[str] | None = None) -> BacktestConfig:
+        """Return the ``BacktestConfig`` every backtest of this directive's sweep runs under.
+
+        The broker reference is resolved (a profile file read, a mapping validated; a relative path is
+        also looked up in ``base_dir``, the directive's folder) and the scenarios are those the sweep
+        needs (``scenarios_needed``).
+
+        Raises:
+            ConfigError: the broker cannot be resolved or lacks a scenario (one line, every fault).
+        """
+        fields = {name: getattr(self, name) for name in ExecutionSettings.model_fields}
+        fields.update(broker=self.broker, scenarios=self.scenarios_needed)
+        context = {"base_dir": os.fspath(base_dir) if base_dir is not None else None}
+        try:
+            return BacktestConfig.model_validate(fields, context=context)
+        except ValidationError as exc:
+            raise ConfigError("; ".join(self._config_problem(error) for error in exc.errors())) from None
+
+    def _config_problem(self, error: Mapping[str, Any]) -> str:
+        # Name the directive field the user wrote: a scenario comes from stage1 or stage2.
+        if error["type"] == UNKNOWN_SCENARIO:
+            name = error.get("ctx", {}).get("scenario")
+            return f"{'stage1.scenario' if name == self.stage1.scenario else 'stage2.scenarios'}: {error['msg']}"
+        return _describe_error(error, BacktestConfig)
+
 
 def _error_path(loc: tuple[int | str, ...]) -> str:
     # pydantic adds the validator kind ("function-after[...]") to some locations; users never wrote it
@@ -178,7 +199,7 @@ def _describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     if error["type"] == "extra_forbidden":
         return f"{path}: {_unknown_field_message(tuple(error['loc']), model)}"
     message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] in ("missing",) or "input" not in error or isinstance(error["input"], dict):
+    if error["type"] in ("missing", BOOL_NOT_NUMBER) or "input" not in error or isinstance(error["input"], dict):
         return f"{path}: {message}"
     return f"{path}: {message} (got {error['input']!r})"
 

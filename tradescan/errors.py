@@ -61,5 +61,6 @@ def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
             problems.append(str(error["msg"]).removeprefix("Value error, "))
             continue
         path = ".".join(str(part) for part in error["loc"])
-        problems.append(f"{prefix}{path}={error.get('input')!r}: {error['msg']}")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{prefix}{path}={error.get('input')!r}: {message}")
     return "; ".join(problems)

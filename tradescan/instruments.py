@@ -13,11 +13,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
+from tradescan.frozen import FrozenModel
 from tradescan.paths import CONFIGS_DIR
-from tradescan.yaml_files import read_yaml
+from tradescan.yaml_files import parse_yaml, read_text, read_yaml
 
 SYMBOL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 BUNDLED_INSTRUMENTS_FILE = CONFIGS_DIR / "instruments.yaml"
@@ -26,10 +27,8 @@ PROJECT_INSTRUMENTS_FILE = Path("configs") / "instruments.yaml"
 AssetClass = Literal["fx", "metal", "index", "crypto", "stock", "commodity"]
 
 
-class Instrument(BaseModel):
+class Instrument(FrozenModel):
     """One tradable symbol and the facts the engine needs about it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     symbol: str
     pip_size: float = Field(gt=0)
@@ -65,8 +64,8 @@ def validate_symbol(symbol: str) -> str:
     return symbol
 
 
-def _read_yaml_mapping(path: Path) -> dict[str, dict[str, object]]:
-    loaded = read_yaml(path, what="instruments file") or {}
+def _read_yaml_mapping(path: Path, text: str | None = None) -> dict[str, dict[str, object]]:
+    loaded = (read_yaml(path, what="instruments file") if text is None else parse_yaml(text, label=str(path))) or {}
     if not isinstance(loaded, dict) or not all(isinstance(v, dict) for v in loaded.values()):
         raise ConfigError(f"{path}: expected a mapping SYMBOL: {{pip_size: ..., ...}}")
     return loaded
@@ -95,24 +94,32 @@ def instrument_files() -> tuple[str, ...]:
     return tuple(files)
 
 
-@functools.cache
-def _registry(files: tuple[str, ...]) -> dict[str, Instrument]:
+def _current_registry() -> dict[str, Instrument]:
+    # Keyed by the files' text: reading them costs microseconds, parsing milliseconds, and an edited
+    # file (an instrument fact that changes results, and so the run id) is seen at once.
+    files = instrument_files()
+    texts = tuple(read_text(Path(file), what="instruments file") for file in files)
+    return _registry(files, texts)
+
+
+@functools.lru_cache(maxsize=4)
+def _registry(files: tuple[str, ...], texts: tuple[str, ...]) -> dict[str, Instrument]:
     raw: dict[str, dict[str, object]] = {}
-    for file in files:
-        for symbol, fields in _read_yaml_mapping(Path(file)).items():
+    for file, text in zip(files, texts, strict=True):
+        for symbol, fields in _read_yaml_mapping(Path(file), text).items():
             raw[symbol] = {**raw.get(symbol, {}), **fields}
     return _build(" + ".join(files), raw)
 
 
 def all_instruments() -> dict[str, Instrument]:
     """Return every known instrument, bundled and user-defined, by symbol."""
-    return dict(_registry(instrument_files()))
+    return dict(_current_registry())
 
 
 def get(symbol: str) -> Instrument:
     """Return the instrument for ``symbol`` or raise an error naming the closest known symbols."""
     validate_symbol(symbol)
-    registry = _registry(instrument_files())
+    registry = _current_registry()
     try:
         return registry[symbol]
     except KeyError:

@@ -2,9 +2,10 @@
 
 ``prepare`` turns a directive file into a ``SweepPlan``: the validated directive, the strategy (found
 through the one registry, with the directive's extra strategy folders), its search space checked
-against ``Params``, the broker profile and the run's lineage. Anything wrong with the directive as a
-whole (a bad field, an unknown strategy, a broken space file, an unknown broker or scenario) refuses
-the directive with every fault named at once.
+against ``Params``, the ``BacktestConfig`` (broker profile loaded once), the instrument facts of every
+symbol and the run's lineage, which hashes the resolved config and facts, not only their names.
+Anything wrong with the directive as a whole (a bad field, an unknown strategy, a broken space file,
+an unknown broker or scenario) refuses the directive with every fault named at once.
 
 ``preflight`` then checks each symbol on its own — instrument known, broker has a spread for it, data
 present with enough bars for the warm-up, the strategy passes the look-ahead check on those bars — so
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import pandas as pd
 
 from tradescan import instruments
 from tradescan.directive import Directive, directive_path, find_config_file, load_directive
+from tradescan.engine.config import BacktestConfig
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import Lineage, compute_lineage
 from tradescan.paths import BUNDLED_DIR, find_file
@@ -52,6 +54,9 @@ class SweepPlan:
         space: the search space, checked against ``strategy.Params``.
         data_dir: the data folder.
         lineage: run id, canonical hash and input hashes.
+        backtest: the resolved backtest settings every trial and finalist runs under (the actors
+            receive it; they never read a broker file).
+        instruments: the instrument facts of every known symbol of the directive, as hashed.
     """
 
     directive: Directive
@@ -61,6 +66,8 @@ class SweepPlan:
     space: SearchSpace
     data_dir: Path
     lineage: Lineage
+    backtest: BacktestConfig
+    instruments: Mapping[str, instruments.Instrument]
 
     @property
     def run_id(self) -> str:
@@ -141,12 +148,15 @@ def _space_path(directive: Directive, strategy: Strategy, base_dir: Path | None)
     return found
 
 
-def _check_broker(directive: Directive) -> None:
-    from tradescan.engine.broker import load_broker
-
-    profile = load_broker(directive.broker)
-    for scenario in directive.scenarios_needed:
-        profile.scenario(scenario)
+def _instrument_facts(symbols: Sequence[str]) -> dict[str, instruments.Instrument | None]:
+    """Return each symbol's instrument, None for an unknown one (``check_symbol`` BLOCKs it)."""
+    facts: dict[str, instruments.Instrument | None] = {}
+    for symbol in symbols:
+        try:
+            facts[symbol] = instruments.get(symbol)
+        except TradeScanError:
+            facts[symbol] = None
+    return facts
 
 
 def _data_hashes(directive: Directive, folder: Path) -> dict[str, str | None]:
@@ -161,7 +171,9 @@ def _data_hashes(directive: Directive, folder: Path) -> dict[str, str | None]:
     return hashes
 
 
-def _resolve_parts(directive: Directive, base_dir: Path | None) -> tuple[Strategy, tuple[str, ...], SearchSpace]:
+def _resolve_parts(
+    directive: Directive, base_dir: Path | None
+) -> tuple[Strategy, tuple[str, ...], SearchSpace, BacktestConfig]:
     problems: list[str] = []
     strategy_dirs = _strategy_dirs(directive, base_dir)
     strategy: Strategy | None = None
@@ -176,13 +188,14 @@ def _resolve_parts(directive: Directive, base_dir: Path | None) -> tuple[Strateg
             _check_preset(directive, space)
         except TradeScanError as exc:
             problems.append(f"search.space: {exc}" if not str(exc).startswith("search.") else str(exc))
+    config: BacktestConfig | None = None
     try:
-        _check_broker(directive)
+        config = directive.backtest_config(base_dir)
     except TradeScanError as exc:
-        problems.append(f"broker: {exc}")
-    if problems or strategy is None or space is None:
+        problems.append(str(exc))
+    if problems or strategy is None or space is None or config is None:
         raise ConfigError("; ".join(problems))
-    return strategy, strategy_dirs, space
+    return strategy, strategy_dirs, space, config
 
 
 def _check_preset(directive: Directive, space: SearchSpace) -> None:
@@ -195,7 +208,10 @@ def _check_preset(directive: Directive, space: SearchSpace) -> None:
 def prepare(
     directive: str | os.PathLike[str] | Directive, *, data_dir: str | os.PathLike[str] | None = None
 ) -> SweepPlan:
-    """Validate a directive (file or model) and resolve its strategy, space, broker and lineage.
+    """Validate a directive (file or model) and resolve its strategy, space, backtest config and lineage.
+
+    The broker profile and the instrument facts are read here, once; the run id covers their content,
+    so editing a broker file or an instrument entry gives a new run id (DESIGN §8).
 
     Raises:
         ConfigError: naming every fault of the directive as a whole.
@@ -206,17 +222,21 @@ def prepare(
         path = directive_path(directive)  # as given, else the bundled file (the lookup rule of tradescan.paths)
         parsed, label, base_dir = load_directive(path), path.name, path.resolve().parent
     try:
-        strategy, strategy_dirs, space = _resolve_parts(parsed, base_dir)
+        strategy, strategy_dirs, space, config = _resolve_parts(parsed, base_dir)
     except ConfigError as exc:
         raise ConfigError(f"{label}: {exc}") from None
     folder = resolve_data_dir(data_dir).resolve()
+    facts = _instrument_facts(parsed.symbols)
     lineage = compute_lineage(
         _with_space_filled(parsed, space),
         data_hashes=_data_hashes(parsed, folder),
         strategy_hash=source_hash(strategy),
         search_space_text=space.text,
+        backtest=config,
+        instruments=facts,
     )
-    return SweepPlan(parsed, label, strategy, strategy_dirs, space, folder, lineage)
+    known = {symbol: instrument for symbol, instrument in facts.items() if instrument is not None}
+    return SweepPlan(parsed, label, strategy, strategy_dirs, space, folder, lineage, config, known)
 
 
 def _with_space_filled(directive: Directive, space: SearchSpace) -> Directive:
@@ -286,16 +306,17 @@ def _check_lookahead(plan: SweepPlan, check: SymbolCheck, bars: pd.DataFrame, wa
 
 def check_symbol(plan: SweepPlan, symbol: str) -> SymbolCheck:
     """Return the ALLOW/BLOCK verdict of one symbol (never raises for a symbol-level fault)."""
-    from tradescan.engine.broker import load_broker
-
     check = SymbolCheck(symbol)
     try:
-        instruments.get(symbol)
+        instrument = instruments.get(symbol)
     except TradeScanError as exc:
         check.block(f"unknown instrument: {exc}")
         return check
+    if plan.instruments.get(symbol) != instrument:
+        check.block(f"the instrument facts of {symbol} changed after the run id was computed; run again")
+        return check
     try:
-        load_broker(plan.directive.broker).spread_for(symbol)
+        plan.backtest.broker.spread_for(symbol)
     except TradeScanError as exc:
         check.block(f"broker lacks the symbol: {exc}")
     try:

@@ -19,8 +19,9 @@ from collections import deque
 
 import numpy as np
 from numpy.typing import ArrayLike
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from tradescan.frozen import FrozenModel
 from tradescan.indicators import atr, rolling_zscore, true_range
 
 __all__ = [
@@ -44,10 +45,8 @@ VOL_HIGH = 3
 VOL_NAMES = ("UNKNOWN", "LOW", "MID", "HIGH")
 
 
-class RegimeSettings(BaseModel):
+class RegimeSettings(FrozenModel):
     """Regime parameters (defaults from seed 003's example config)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     atr_n: int = Field(default=14, ge=1, le=10_000)
     window: int = Field(default=960, ge=2, le=1_000_000)
@@ -68,17 +67,31 @@ class RegimeSettings(BaseModel):
 
 
 def regime_codes(
-    high: ArrayLike, low: ArrayLike, close: ArrayLike, settings: RegimeSettings | None = None
+    high: ArrayLike,
+    low: ArrayLike,
+    close: ArrayLike,
+    settings: RegimeSettings | None = None,
+    *,
+    atr_values: np.ndarray | None = None,
+    true_range_values: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(vol_code, spike)`` per bar: ``VOL_*`` codes as int8 and spike flags as bool."""
+    """Return ``(vol_code, spike)`` per bar: ``VOL_*`` codes as int8 and spike flags as bool.
+
+    ``atr_values`` (ATR(``settings.atr_n``)) and ``true_range_values`` may be passed when the caller
+    already holds them (a backtest session does), to save recomputing them.
+    """
     settings = settings or RegimeSettings()
     close_values = np.ascontiguousarray(close, dtype=np.float64)
-    atr_values = atr(high, low, close_values, settings.atr_n)
-    atr_pct = atr_values / close_values * 100.0
+    if atr_values is None:
+        atr_values = atr(high, low, close_values, settings.atr_n)
+    if true_range_values is None:
+        true_range_values = true_range(high, low, close_values)
+    atr_pct = atr_values / close_values
+    atr_pct *= 100.0
     z_values = rolling_zscore(atr_pct, settings.window)
     with np.errstate(divide="ignore", invalid="ignore"):
-        spike = true_range(high, low, close_values) / atr_values > settings.spike_th
-    return _classify(z_values, settings), spike
+        spike = np.divide(true_range_values, atr_values)
+    return _classify(z_values, settings), np.greater(spike, settings.spike_th)
 
 
 def _classify(z_values: np.ndarray, settings: RegimeSettings) -> np.ndarray:

@@ -20,6 +20,7 @@ are never imported because it names them (``strategy_for_params_file``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import inspect
@@ -49,21 +50,23 @@ def strategy_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Pat
         ConfigError: a folder named in ``$TRADESCAN_STRATEGY_PATH`` or ``extra_dirs`` is missing, not
             a folder, the file-system root, or writable by every user.
     """
+    env_path = os.environ.get(STRATEGY_PATH_ENV, "")
+    return list(_checked_dirs(os.getcwd(), env_path, tuple(os.fspath(p) for p in extra_dirs)))
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_dirs(cwd: str, env_path: str, extra_dirs: tuple[str, ...]) -> tuple[Path, ...]:
+    # Checking and resolving costs system calls per path component (a tenth of a 100k-bar backtest);
+    # the answer depends only on these three inputs (a failed check raises and is not cached).
     candidates = [STRATEGIES_DIR]
-    working = Path.cwd() / "strategies"
+    working = Path(cwd) / "strategies"
     if working.is_dir():
         candidates.append(_checked_folder(working, f"./strategies of the working directory ({working})"))
-    env_path = os.environ.get(STRATEGY_PATH_ENV, "")
     candidates += [
         _checked_folder(Path(p), f"{STRATEGY_PATH_ENV} entry {p!r}") for p in env_path.split(os.pathsep) if p
     ]
-    candidates += [_checked_folder(Path(p), f"strategy folder {os.fspath(p)!r}") for p in extra_dirs]
-    unique: list[Path] = []
-    for folder in candidates:
-        resolved = folder.resolve()
-        if resolved not in unique:
-            unique.append(resolved)
-    return unique
+    candidates += [_checked_folder(Path(cwd) / p, f"strategy folder {p!r}") for p in extra_dirs]
+    return tuple(dict.fromkeys(folder.resolve() for folder in candidates))
 
 
 def resolve_strategy_paths(entries: Sequence[str], base_dir: Path | None, *, label: str) -> tuple[str, ...]:
@@ -129,7 +132,9 @@ def _import_file(path: Path) -> ModuleType:
     return module
 
 
+@functools.lru_cache(maxsize=256)
 def _strategies_in(module: ModuleType) -> list[type[Strategy]]:
+    # A loaded module is never re-executed (``_loaded_modules``), so its classes are listed once.
     return [
         obj
         for obj in vars(module).values()

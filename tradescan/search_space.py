@@ -22,20 +22,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from tradescan.errors import ConfigError, did_you_mean
+from tradescan.frozen import FrozenModel
 from tradescan.strategy import Strategy
 from tradescan.yaml_files import parse_yaml, read_text
 
 ParamValue = bool | int | float | str | None
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class IntParam(_Frozen):
+class IntParam(FrozenModel):
     """Integers ``low..high`` (inclusive) in steps of ``step``; ``log`` samples on a log scale."""
 
     type: Literal["int"]
@@ -45,7 +42,7 @@ class IntParam(_Frozen):
     log: bool = False
 
 
-class FloatParam(_Frozen):
+class FloatParam(FrozenModel):
     """Floats in ``[low, high]``, optionally on a grid of ``step`` or on a log scale."""
 
     type: Literal["float"]
@@ -55,7 +52,7 @@ class FloatParam(_Frozen):
     log: bool = False
 
 
-class CategoricalParam(_Frozen):
+class CategoricalParam(FrozenModel):
     """One of ``choices`` (booleans, numbers, strings or null)."""
 
     type: Literal["categorical"]
@@ -65,7 +62,7 @@ class CategoricalParam(_Frozen):
 ParamSpec = Annotated[IntParam | FloatParam | CategoricalParam, Field(discriminator="type")]
 
 
-class SearchSpaceFile(_Frozen):
+class SearchSpaceFile(FrozenModel):
     """The schema of a ``search_spaces/*.yaml`` file."""
 
     params: dict[str, ParamSpec] = Field(min_length=1)

@@ -108,7 +108,7 @@ def test_params_documents() -> None:
     assert params_from_document({"a": 1}, "f") == {"a": 1}
     assert params_from_document({"params": {"a": 1}, "metrics": {}}, "f") == {"a": 1}
     assert params_from_document([{"params": {"a": 1}}], "f") == {"a": 1}
-    with pytest.raises(TradeScanError, match="holds 2 entries"):
+    with pytest.raises(TradeScanError, match=r"^f: holds 2 entries \(no symbol rank #1, #2\); pick one with"):
         params_from_document([{"params": {}}, {"params": {}}], "f")
     with pytest.raises(TradeScanError, match="expected a mapping"):
         params_from_document("text", "f")
@@ -164,3 +164,90 @@ def test_missing_strategy_symbol_timeframe_is_a_one_line_error(capsys) -> None:
     assert capsys.readouterr().err.strip() == (
         "tradescan: error: backtest needs --strategy, --timeframe (on the command line or in --params-file)"
     )
+
+
+def _entry(symbol: str, rank: int, ema_fast: int, **settings: object) -> dict[str, object]:
+    return {"run_id": "X-1", "symbol": symbol, "rank": rank, "strategy": S1, "timeframe": "H1",
+            "params": {"ema_fast": ema_fast}, "metrics": {}, **settings}
+
+
+FINALISTS = [_entry("EURUSD", 1, 11), _entry("EURUSD", 2, 12, scenario="B"), _entry("GBPUSD", 1, 13)]
+
+
+def test_symbol_and_rank_pick_one_entry_of_several() -> None:
+    assert params_from_document(FINALISTS, "best.yaml", "EURUSD", 2) == {"ema_fast": 12}
+    assert params_from_document(FINALISTS, "best.yaml", "GBPUSD") == {"ema_fast": 13}  # its only rank
+    assert params_from_document(FINALISTS, "best.yaml", None, 2) == {"ema_fast": 12}  # the only rank 2
+    assert params_from_document(FINALISTS[:1], "best.yaml") == {"ema_fast": 11}  # one entry: no flags
+
+
+def test_an_ambiguous_or_unmatched_params_file_lists_what_it_holds() -> None:
+    held = "EURUSD rank 1, 2; GBPUSD rank 1"
+    with pytest.raises(TradeScanError) as caught:
+        params_from_document(FINALISTS, "best.yaml")
+    assert str(caught.value) == f"best.yaml: holds 3 entries ({held}); pick one with --symbol S --rank N"
+    with pytest.raises(TradeScanError) as caught:
+        params_from_document(FINALISTS, "best.yaml", "EURUSD")
+    assert str(caught.value) == f"best.yaml: holds 3 entries ({held}); pick one with --symbol S --rank N"
+    with pytest.raises(TradeScanError) as caught:
+        params_from_document(FINALISTS, "best.yaml", "USDJPY", 1)
+    assert str(caught.value) == f"best.yaml: no entry for --symbol USDJPY --rank 1; it holds {held}"
+    with pytest.raises(TradeScanError, match=r"^best\.yaml: holds only rank 1, not --rank 3$"):
+        params_from_document(FINALISTS[:1], "best.yaml", None, 3)
+
+
+def test_the_backtest_cli_picks_the_entry_and_says_when_it_cannot(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "best.yaml"
+    path.write_text(yaml.safe_dump(FINALISTS, sort_keys=False))
+    base = ["backtest", "--params-file", str(path), "--data-dir", str(data_dir), "--json"]
+    assert main([*base, "--symbol", "EURUSD", "--rank", "2"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert (payload["symbol"], payload["params"]["ema_fast"]) == ("EURUSD", 12)
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert err == (f"tradescan: error: {path}: holds 3 entries (EURUSD rank 1, 2; GBPUSD rank 1); "
+                   "pick one with --symbol S --rank N\n")
+
+
+def test_an_entry_with_the_full_broker_profile_reproduces_its_costs(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A recorded profile (what a run used) wins over the broker file as it is today."""
+    frame = data.load("EURUSD", "H1", data_dir=data_dir)
+    profile = tradescan.engine.load_broker("default").model_dump()
+    profile["spread_pips"] = {"EURUSD": 2.5}
+    profile["slippage"]["spike_tr_atr"] = "inf"  # as a JSON manifest carries infinity
+    entry = _entry("EURUSD", 1, 15, broker=profile, scenarios=["A", "C"], max_hold_bars=None,
+                   regime={"window": 100}, capital={"initial": 2500})
+    path = tmp_path / "best.yaml"
+    path.write_text(yaml.safe_dump([entry]))
+    assert main(["backtest", "--params-file", str(path), "--data-dir", str(data_dir), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    expected = tradescan.backtest(frame, S1, {"ema_fast": 15}, symbol="EURUSD", broker=profile, scenarios=("A", "C"),
+                                  max_hold_bars=None, regime={"window": 100}, capital={"initial": 2500})
+    assert list(summary["metrics"]) == ["A", "C"] and summary["settings"]["max_hold_bars"] is None
+    assert summary["metrics"]["C"]["net_pnl"] == expected.metrics["C"]["net_pnl"]
+    default_costs = tradescan.backtest(frame, S1, {"ema_fast": 15}, symbol="EURUSD", scenarios=("C",),
+                                       max_hold_bars=None, regime={"window": 100}, capital={"initial": 2500})
+    assert summary["metrics"]["C"]["net_pnl"] != default_costs.metrics["C"]["net_pnl"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_hold_bars": True}, "--params-file {path}: max_hold_bars=True: expected an integer, got true"),
+        ({"max_hold_bar": 5}, "{path}: entry 1: unknown setting 'max_hold_bar'; did you mean 'max_hold_bars'?"),
+        ({"scenarios": ["A", "A"]}, "--params-file {path}: scenarios=['A', 'A']: scenarios must not repeat a name"),
+        ({"broker": {"spread_pips": {"EURUSD": -1}}}, "--params-file {path}: broker.spread_pips.EURUSD=-1: Input"),
+    ],
+)
+def test_bad_settings_in_a_params_file_name_the_file_and_the_field(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: dict[str, object], message: str
+) -> None:
+    path = tmp_path / "best.yaml"
+    path.write_text(yaml.safe_dump([_entry("EURUSD", 1, 15, **settings)]))
+    assert main(["backtest", "--params-file", str(path), "--data-dir", str(data_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tradescan: error: " + message.format(path=path)) and err.count("\n") == 1

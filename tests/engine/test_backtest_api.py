@@ -12,7 +12,7 @@ from tradescan import instruments
 from tradescan.bars import Bars
 from tradescan.engine import BacktestSession, backtest
 from tradescan.engine.result import TRADE_COLUMNS
-from tradescan.errors import TradeScanError, UnknownNameError
+from tradescan.errors import ConfigError, TradeScanError, UnknownNameError
 from tradescan.metrics import METRIC_NAMES
 
 S1 = "S1_TREND_EMA_ATR_ADX"
@@ -111,11 +111,13 @@ def test_a_strategy_instance_and_timeframe(frame: pd.DataFrame) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"scenarios": ("A", "X")}, UnknownNameError, r"unknown cost scenario"),
-        ({"max_hold_bars": 0}, TradeScanError, r"max_hold_bars must be an integer >= 1 or None"),
-        ({"stops_from": "open"}, UnknownNameError, r"unknown stops_from mode 'open'"),
-        ({"broker": "nope"}, UnknownNameError, r"unknown broker profile"),
-        ({"capital": {"risk_per_trade": 1.0}}, TradeScanError, r"capital.risk_per_trade"),
+        ({"scenarios": ("A", "X")}, ConfigError,
+         r"^scenarios=\('A', 'X'\): unknown cost scenario of broker 'default' 'X'\. Known: A, B, C$"),
+        ({"max_hold_bars": 0}, ConfigError, r"^max_hold_bars=0: Input should be greater than 0$"),
+        ({"max_hold_bars": True}, ConfigError, r"^max_hold_bars=True: expected an integer, got true$"),
+        ({"stops_from": "open"}, ConfigError, r"^stops_from='open': Input should be 'fill' or 'signal_close'$"),
+        ({"broker": "nope"}, ConfigError, r"^broker='nope': unknown broker profile 'nope'"),
+        ({"capital": {"risk_per_trade": 1.0}}, ConfigError, r"^capital\.risk_per_trade=1\.0: Input should be less"),
         ({"symbol": "EURUSX"}, UnknownNameError, r"unknown symbol 'EURUSX'"),
     ],
 )

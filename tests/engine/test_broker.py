@@ -86,13 +86,6 @@ def test_unknown_scenario_is_an_error_listing_the_scenarios() -> None:
         resolve_scenarios(load_broker("default"), ("A", "D"))
 
 
-def test_repeated_or_empty_scenarios_are_refused() -> None:
-    with pytest.raises(TradeScanError, match="must not repeat"):
-        resolve_scenarios(load_broker("default"), ("B", "B"))
-    with pytest.raises(TradeScanError, match="at least one"):
-        resolve_scenarios(load_broker("default"), ())
-
-
 def test_profiles_may_define_their_own_scenarios() -> None:
     profile = load_broker({"spread_pips": {"*": 1.0}, "scenarios": {"STRESS": {"spread_mult": 3.0}}})
     assert resolve_scenarios(profile, ["STRESS"])[0].spread_mult == 3.0

@@ -1,16 +1,22 @@
 """``tradescan backtest``: one strategy, one symbol, one parameter set, under cost scenarios.
 
-Parameters come from ``--params-file`` (a flat mapping, a mapping with a ``params:`` key, or a list
-with one such entry — what ``tradescan top --format yaml`` prints) and then ``--param k=v`` flags,
-whose values are read as YAML scalars (``20``, ``2.5``, ``true``). An entry printed by ``top`` also
-carries the run's settings (strategy, symbol, timeframe, broker, dates, capital, time stop, stop
-reference, strategy folders), so ``backtest --params-file`` alone reproduces the recorded metrics;
-a flag given on the command line overrides the file's setting.
+Parameters come from ``--params-file`` and then ``--param k=v`` flags, whose values are read as YAML
+scalars (``20``, ``2.5``, ``true``). A params file is a flat mapping of parameters, one entry (a mapping
+with a ``params:`` key), or a list of entries as ``tradescan top --format yaml`` writes them. In a list
+of several entries ``--symbol S --rank N`` picks one (a list that stays ambiguous is a one-line error
+listing the symbols and ranks it holds); a single entry needs no flag.
+
+An entry carries the run's settings — ``strategy``, ``symbol``, ``timeframe``, ``start``, ``end``,
+``strategy_paths`` and the ``BacktestConfig`` fields (``broker`` as a name or as the full profile the
+run used, ``capital``, ``scenarios``, ``max_hold_bars``, ``stops_from``, ``regime``, ``intrabar``) — so
+``backtest --params-file best.yaml`` alone reproduces the recorded metrics. A flag given on the command
+line overrides the entry's setting; what neither gives is ``BacktestConfig``'s default.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import math
 from collections.abc import Sequence
@@ -20,10 +26,15 @@ from typing import Any
 import yaml
 
 from tradescan.cli.common import add_data_dir, json_safe, print_json
+from tradescan.engine.config import BacktestConfig, config_fields
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.yaml_files import read_yaml
 
 INTEGER_METRICS = {"trades", "max_win_streak", "max_loss_streak", "max_drawdown_bars"}
+# Settings of an entry that are not BacktestConfig fields (where the bars come from, which code).
+RUN_FIELDS = ("strategy", "symbol", "timeframe", "start", "end", "strategy_paths")
+# Keys a `top` entry carries to describe itself; read by people, ignored here (never taken for typos).
+DESCRIPTIVE_FIELDS = ("run_id", "rank", "trial", "metrics", "scenario", "metric", "value", "stage1_value")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,12 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Backtest one strategy and parameter set on one stored dataset (DESIGN §4).",
     )
     parser.add_argument("--strategy", default=None, help="registered strategy name")
-    parser.add_argument("--symbol", default=None, help="symbol of a stored dataset")
+    parser.add_argument("--symbol", default=None, help="symbol of a stored dataset (picks a params-file entry too)")
     parser.add_argument("--timeframe", default=None, help="timeframe of the dataset (M1 ... D1)")
     parser.add_argument("--param", action="append", default=[], metavar="K=V", help="parameter (repeatable)")
     parser.add_argument(
         "--params-file", default=None, help="YAML/JSON file of parameters, e.g. from `tradescan top --format yaml`"
     )
+    parser.add_argument("--rank", type=_rank, default=None, help="which finalist of a params file (with --symbol)")
     parser.add_argument("--scenarios", default=None, help="comma-separated cost scenarios (default A,B,C)")
     parser.add_argument("--broker", default=None, help="broker profile name or YAML path (default: default)")
     parser.add_argument("--max-hold-bars", default=None, help="time stop in bars, or 'none' (default 96)")
@@ -58,26 +70,18 @@ def run(args: argparse.Namespace) -> int:
     from tradescan.engine import backtest
     from tradescan.registry import strategy_for_params_file
 
-    document = load_params_document(args.params_file) if args.params_file else None
-    settings = resolve_settings(args, document)
-    params = params_from_document(document, str(args.params_file)) if document is not None else {}
+    source = str(args.params_file) if args.params_file else None
+    entry = select_entry(load_params_document(source), source, args.symbol, args.rank) if source else {}
+    settings = run_settings(args, entry)
+    config = resolve_config(args, entry, source)
+    params = dict(entry.get("params") or {})
     params.update(parse_param(pair) for pair in args.param)
     strategy = strategy_for_params_file(settings["strategy"], settings["strategy_paths"], label=str(args.params_file))
     frame = load(settings["symbol"], settings["timeframe"], settings["start"], settings["end"], data_dir=args.data_dir)
     if len(frame) < 2:
         raise TradeScanError(f"{settings['symbol']} {settings['timeframe']}: fewer than 2 bars between start and end")
-    result = backtest(
-        frame,
-        strategy,
-        params,
-        symbol=settings["symbol"],
-        scenarios=settings["scenarios"],
-        broker=settings["broker"],
-        capital=settings["capital"],
-        max_hold_bars=settings["max_hold_bars"],
-        stops_from=settings["stops_from"],
-        timeframe=settings["timeframe"],
-    )
+    symbol, timeframe = settings["symbol"], settings["timeframe"]
+    result = backtest(frame, strategy, params, symbol=symbol, config=config, timeframe=timeframe)
     summary = _summary(result, settings["timeframe"], frame)
     if args.out:
         write_outputs(result, Path(args.out), summary)
@@ -88,57 +92,48 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-_DEFAULT_SETTINGS: dict[str, Any] = {
-    "broker": "default",
-    "scenarios": ("A", "B", "C"),
-    "max_hold_bars": 96,
-    "stops_from": "fill",
-    "start": None,
-    "end": None,
-    "capital": None,
-    "strategy_paths": [],
-}
+def _rank(text: str) -> int:
+    try:
+        rank = int(text)
+    except ValueError:
+        rank = 0
+    if rank < 1:
+        raise argparse.ArgumentTypeError(f"--rank must be a whole number >= 1, got {text!r}")
+    return rank
 
 
-def _as_is(value: Any) -> Any:
-    return value
+# ---- settings: flags over the params-file entry over the defaults --------------------------------
 
 
-# Settings a flag may give, with the parser of the flag's text; a flag left out is None.
-_FLAG_SETTINGS: dict[str, Any] = {
-    "strategy": _as_is,
-    "symbol": _as_is,
-    "timeframe": _as_is,
-    "broker": _as_is,
-    "scenarios": lambda text: parse_scenarios(text),
-    "max_hold_bars": lambda text: parse_max_hold(text),
-    "stops_from": _as_is,
-    "start": _as_is,
-    "end": _as_is,
-}
-
-
-def resolve_settings(args: argparse.Namespace, document: Any) -> dict[str, Any]:
-    """Merge the run settings: command-line flags, then the params file's entry, then defaults."""
-    from_file = _settings_in_document(document)
-    given = {key: value for key, value in vars(args).items() if key in _FLAG_SETTINGS and value is not None}
-    from_flags = {key: _FLAG_SETTINGS[key](value) for key, value in given.items()}
-    settings = {**_DEFAULT_SETTINGS, **from_file, **from_flags}
+def run_settings(args: argparse.Namespace, entry: dict[str, Any]) -> dict[str, Any]:
+    """Return where the bars and the code come from: flags, then the entry; strategy/symbol/timeframe required."""
+    settings: dict[str, Any] = {"start": None, "end": None, "strategy_paths": []}
+    settings.update({key: entry[key] for key in RUN_FIELDS if entry.get(key) is not None})
+    settings.update({key: getattr(args, key) for key in RUN_FIELDS if getattr(args, key, None) is not None})
     missing = [name for name in ("strategy", "symbol", "timeframe") if not settings.get(name)]
     if missing:
         flags = ", ".join(f"--{name}" for name in missing)
         raise TradeScanError(f"backtest needs {flags} (on the command line or in --params-file)")
-    if isinstance(settings["scenarios"], str):
-        settings["scenarios"] = parse_scenarios(settings["scenarios"])
     return settings
 
 
-def _settings_in_document(document: Any) -> dict[str, Any]:
-    entry = document[0] if isinstance(document, list) and len(document) == 1 else document
-    if not isinstance(entry, dict) or "params" not in entry:
-        return {}  # a flat mapping holds parameters only
-    keys = ("strategy", "symbol", "timeframe", *_DEFAULT_SETTINGS)
-    return {key: entry[key] for key in keys if key in entry and (entry[key] is not None or key in ("start", "end"))}
+def resolve_config(args: argparse.Namespace, entry: dict[str, Any], source: str | None) -> BacktestConfig:
+    """Return the ``BacktestConfig``: the entry's fields (errors name the file), then the flags'."""
+    from_file = {key: entry[key] for key in config_fields() if key in entry}
+    base = None
+    if from_file and source is not None:
+        label, folder = f"--params-file {source}", Path(source).resolve().parent
+        base = BacktestConfig.resolve(from_file, label=label, base_dir=folder)
+    flags: dict[str, Any] = {}
+    if args.broker is not None:
+        flags["broker"] = args.broker
+    if args.scenarios is not None:
+        flags["scenarios"] = parse_scenarios(args.scenarios)
+    if args.max_hold_bars is not None:
+        flags["max_hold_bars"] = parse_max_hold(args.max_hold_bars)
+    if args.stops_from is not None:
+        flags["stops_from"] = args.stops_from
+    return BacktestConfig.resolve(base, label="backtest", **flags)
 
 
 # ---- argument parsing ---------------------------------------------------------------------------
@@ -179,23 +174,82 @@ def parse_param(text: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
-def params_from_document(document: Any, source: str) -> dict[str, Any]:
-    """Return the parameters in a loaded params file (flat, ``params:`` key, or one-entry list)."""
-    if isinstance(document, list):
-        if len(document) != 1:
-            raise TradeScanError(
-                f"{source}: holds {len(document)} entries; keep exactly one (e.g. `tradescan top ... --k 1`)"
-            )
-        document = document[0]
+# ---- params files ---------------------------------------------------------------------------------
+
+
+def params_entries(document: Any, source: str) -> list[dict[str, Any]]:
+    """Return a params file's entries, each a mapping with a ``params`` mapping.
+
+    A flat mapping is one entry of parameters only; a mapping with ``params:`` is one entry; a list
+    holds one entry per finalist (``top --format yaml``); an empty file is one entry of no parameters.
+    """
     if document is None:
-        return {}
-    if not isinstance(document, dict):
-        raise TradeScanError(f"{source}: expected a mapping of parameters, got {type(document).__name__}")
-    if "params" in document:
-        document = document["params"]
-        if not isinstance(document, dict):
-            raise TradeScanError(f"{source}: 'params' must be a mapping of name: value")
-    return {str(name): value for name, value in document.items()}
+        return [{"params": {}}]
+    raw_entries = document if isinstance(document, list) else [document]
+    entries = []
+    for number, raw in enumerate(raw_entries, start=1):
+        where = f"{source}: entry {number}" if isinstance(document, list) else source
+        if not isinstance(raw, dict):
+            raise TradeScanError(f"{where}: expected a mapping of parameters, got {type(raw).__name__}")
+        entry = dict(raw) if "params" in raw else {"params": raw}
+        if not isinstance(entry["params"], dict):
+            raise TradeScanError(f"{where}: 'params' must be a mapping of name: value")
+        _refuse_misspelt_settings(entry, where)
+        entries.append({**entry, "params": {str(name): value for name, value in entry["params"].items()}})
+    if not entries:
+        raise TradeScanError(f"{source}: holds no entries")
+    return entries
+
+
+def _refuse_misspelt_settings(entry: dict[str, Any], where: str) -> None:
+    # Other keys (run_id, rank, metrics, ...) only describe the entry; one that is nearly a setting is a typo.
+    known = (*RUN_FIELDS, *config_fields(), "params")
+    for key in entry:
+        close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
+        if key not in known and key not in DESCRIPTIVE_FIELDS and close:
+            raise TradeScanError(f"{where}: unknown setting {key!r}; did you mean {close[0]!r}?")
+
+
+def _describe_entries(entries: Sequence[dict[str, Any]]) -> str:
+    ranks: dict[str, list[str]] = {}
+    for number, entry in enumerate(entries, start=1):
+        rank = _entry_rank(entry)
+        ranks.setdefault(str(entry.get("symbol", "no symbol")), []).append(str(rank) if rank else f"#{number}")
+    return "; ".join(f"{symbol} rank {', '.join(numbers)}" for symbol, numbers in ranks.items())
+
+
+def _entry_rank(entry: dict[str, Any]) -> int | None:
+    rank = entry.get("rank")
+    return int(rank) if isinstance(rank, int | float) and not isinstance(rank, bool) and math.isfinite(rank) else None
+
+
+def select_entry(document: Any, source: str, symbol: str | None = None, rank: int | None = None) -> dict[str, Any]:
+    """Return the one entry of a params file that ``--symbol``/``--rank`` pick (or its only entry).
+
+    Raises:
+        TradeScanError: no entry matches, or several do (the message lists the symbols and ranks held).
+    """
+    entries = params_entries(document, source)
+    if len(entries) == 1:
+        if rank is not None and _entry_rank(entries[0]) not in (None, rank):
+            raise TradeScanError(f"{source}: holds only rank {_entry_rank(entries[0])}, not --rank {rank}")
+        return entries[0]
+    chosen = [e for e in entries if (symbol is None or e.get("symbol") == symbol)
+              and (rank is None or _entry_rank(e) == rank)]
+    if len(chosen) == 1:
+        return chosen[0]
+    held = _describe_entries(entries)
+    if not chosen:
+        asked = " ".join(f for f in (f"--symbol {symbol}" if symbol else "", f"--rank {rank}" if rank else "") if f)
+        raise TradeScanError(f"{source}: no entry for {asked}; it holds {held}")
+    raise TradeScanError(f"{source}: holds {len(entries)} entries ({held}); pick one with --symbol S --rank N")
+
+
+def params_from_document(
+    document: Any, source: str, symbol: str | None = None, rank: int | None = None
+) -> dict[str, Any]:
+    """Return the parameters of the entry of a loaded params file that ``symbol``/``rank`` pick."""
+    return dict(select_entry(document, source, symbol, rank)["params"])
 
 
 def load_params_document(path_text: str) -> Any:
@@ -207,7 +261,7 @@ def load_params_document(path_text: str) -> Any:
 
 
 def load_params_file(path_text: str) -> dict[str, Any]:
-    """Read a YAML or JSON params file and return its parameters."""
+    """Read a YAML or JSON params file with one entry and return its parameters."""
     return params_from_document(load_params_document(path_text), path_text)
 
 

@@ -13,6 +13,7 @@ from tradescan import instruments
 from tradescan.bars import Bars
 from tradescan.engine.broker import BrokerProfile
 from tradescan.engine.capital import CapitalConfig
+from tradescan.engine.config import UNSET, BacktestConfig
 from tradescan.engine.result import BacktestResult
 from tradescan.engine.session import BacktestSession
 from tradescan.errors import TradeScanError
@@ -42,16 +43,22 @@ def backtest(
     params: Mapping[str, Any] | BaseModel | None = None,
     *,
     symbol: str,
-    scenarios: Sequence[str] = ("A", "B", "C"),
-    broker: str | Mapping[str, Any] | BrokerProfile = "default",
-    capital: CapitalConfig | Mapping[str, Any] | None = None,
-    max_hold_bars: int | None = 96,
-    stops_from: str = "fill",
+    scenarios: Sequence[str] | Any = UNSET,
+    broker: str | Mapping[str, Any] | BrokerProfile | Any = UNSET,
+    capital: CapitalConfig | Mapping[str, Any] | Any | None = UNSET,
+    max_hold_bars: int | Any | None = UNSET,
+    stops_from: str | Any = UNSET,
     timeframe: str | None = None,
-    regime: RegimeSettings | Mapping[str, Any] | None = None,
+    regime: RegimeSettings | Mapping[str, Any] | Any | None = UNSET,
+    intrabar: str | Any = UNSET,
     conversion: np.ndarray | None = None,
+    config: BacktestConfig | None = None,
 ) -> BacktestResult:
     """Backtest ``strategy`` on one symbol's bars under one or more cost scenarios.
+
+    The settings are those of ``config`` (``None`` = ``BacktestConfig``'s defaults: broker
+    ``"default"``, scenarios A, B, C, 10000 USD at 0.2 % risk compounding, a 96-bar time stop, stops
+    from the fill), each overridden by the keyword of the same name when given.
 
     Args:
         bars: a DataFrame with ``time`` (UTC) and OHLC columns, as ``tradescan.data.load`` returns,
@@ -61,26 +68,33 @@ def backtest(
         symbol: the symbol of the bars (instrument facts come from ``configs/instruments.yaml``).
         scenarios: cost scenarios to run, e.g. ``("B",)``.
         broker: broker profile name, path, mapping or ``BrokerProfile``.
-        capital: capital settings (``None`` = initial 10000 USD, 0.2 % risk, compounding).
+        capital: capital settings (``CapitalConfig`` or a mapping of its fields).
         max_hold_bars: time stop in bars after the signal bar; ``None`` = none.
         stops_from: ``"fill"`` or ``"signal_close"`` (DESIGN §4).
         timeframe: the bars' timeframe, recorded in ``result.settings`` only.
         regime: regime settings for the trades' ``regime`` label.
+        intrabar: the intrabar order (``"stop_first"``).
         conversion: optional per-bar value of one unit of quote currency in account currency.
+        config: a ``BacktestConfig`` to start from (e.g. a sweep's, or one read from a params file).
 
     Returns:
         ``BacktestResult`` with ``trades``, ``equity``, ``metrics`` and ``params``.
+
+    Raises:
+        TradeScanError: bad bars, an unknown strategy or parameter, or a bad setting (every bad
+            setting named at once).
     """
-    session = BacktestSession(
-        as_bars(bars, symbol),
+    resolved = BacktestConfig.resolve(
+        config,
+        scenarios=scenarios,
         broker=broker,
         capital=capital,
-        scenarios=scenarios,
         max_hold_bars=max_hold_bars,
         stops_from=stops_from,
         regime=regime,
-        conversion=conversion,
+        intrabar=intrabar,
     )
+    session = BacktestSession(as_bars(bars, symbol), resolved, conversion=conversion)
     result = session.run(strategy, params)
     if timeframe is not None:
         result.settings["timeframe"] = timeframe

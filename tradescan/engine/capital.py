@@ -29,16 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from tradescan.errors import ConfigError, TradeScanError, describe_validation_error
+from tradescan.frozen import FrozenModel
 from tradescan.instruments import Instrument
 
 
-class CapitalConfig(BaseModel):
+class CapitalConfig(FrozenModel):
     """Account settings; ``risk_per_trade`` is a fraction of equity (or of ``initial`` when fixed)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     initial: float = Field(default=10000.0, gt=0)
     currency: str = "USD"

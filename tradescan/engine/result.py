@@ -2,17 +2,19 @@
 
 The kernel's ``TRADE_DTYPE`` records and equity matrix stay available (``records``,
 ``equity_values``) for code that wants NumPy; the frames use the labels users read (scenario names,
-``SL``/``TP``/``TIME``/``EOD``, regime labels, UTC times).
+``SL``/``TP``/``TIME``/``EOD``, regime labels, UTC times) and are built on first access.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tradescan.bars import Bars
 from tradescan.engine.records import EXIT_REASON_NAMES
@@ -52,31 +54,42 @@ _COPIED_FIELDS = (
 _NUMERIC_FIELDS = ("size", "gross_pips", "cost_pips", "net_pips", "pnl", "r_multiple")
 
 
+_UTC = pd.DatetimeTZDtype(unit="ns", tz="UTC")
+
+
 def _utc_index(times: np.ndarray) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(np.asarray(times, dtype="datetime64[ns]")).tz_localize("UTC")
+    return pd.DatetimeIndex(np.asarray(times, dtype="datetime64[ns]"), dtype=_UTC)
+
+
+def _utc_times(times: np.ndarray, index: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    # Only the trades' bars become timestamps (a DatetimeIndex of every bar costs more than the frame).
+    return pd.array(np.asarray(times, dtype="datetime64[ns]")[index], dtype=_UTC)
+
+
+def _strings(names: Sequence[str], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    # Arrow's take builds the str column directly; from Python objects pandas would scan each string.
+    return pd.array(pa.array(list(names), type=pa.string()).take(pa.array(codes)), dtype="str")
 
 
 def trades_frame(
     records: np.ndarray, scenarios: Sequence[str], bars: Bars, regime_labels: np.ndarray
 ) -> pd.DataFrame:
     """Return one row per trade with DESIGN §11's columns (plus symbol and the stop/target levels)."""
-    times = _utc_index(bars.time)
-    scenario_names = np.asarray(scenarios, dtype=object)
-    reason_names = np.asarray(EXIT_REASON_NAMES, dtype=object)
+    labels = np.asarray(regime_labels, dtype=object)[records["signal_idx"]]
     columns: dict[str, Any] = {
-        "scenario": scenario_names[records["scenario"].astype(np.int64)],
-        "symbol": np.full(len(records), bars.symbol, dtype=object),
+        "scenario": _strings(scenarios, records["scenario"].astype(np.int64)),
+        "symbol": _strings([bars.symbol], np.zeros(len(records), dtype=np.int64)),
         "side": records["side"].astype(np.int64),
-        "signal_time": times[records["signal_idx"]],
-        "entry_time": times[records["entry_idx"]],
-        "exit_time": times[records["exit_idx"]],
-        "exit_reason": reason_names[records["exit_reason"].astype(np.int64)],
+        "signal_time": _utc_times(bars.time, records["signal_idx"]),
+        "entry_time": _utc_times(bars.time, records["entry_idx"]),
+        "exit_time": _utc_times(bars.time, records["exit_idx"]),
+        "exit_reason": _strings(EXIT_REASON_NAMES, records["exit_reason"].astype(np.int64)),
         "bars_held": records["bars_held"].astype(np.int64),
-        "regime": np.asarray(regime_labels, dtype=object)[records["signal_idx"]],
+        "regime": pd.array(pa.array(labels, type=pa.string()), dtype="str"),
     }
     for name in (*_COPIED_FIELDS, *_NUMERIC_FIELDS):
         columns[name] = records[name].astype(np.float64)
-    return pd.DataFrame({name: columns[name] for name in TRADE_COLUMNS})
+    return pd.DataFrame({name: columns[name] for name in TRADE_COLUMNS}, copy=False)
 
 
 def equity_frame(equity: np.ndarray, scenarios: Sequence[str], bars: Bars) -> pd.DataFrame:
@@ -88,9 +101,16 @@ def equity_frame(equity: np.ndarray, scenarios: Sequence[str], bars: Bars) -> pd
     return frame
 
 
+RegimeLabels = np.ndarray | Callable[[], np.ndarray]
+
+
 @dataclass(frozen=True)
 class BacktestResult:
     """The outcome of one backtest over one symbol, for one or more cost scenarios.
+
+    ``trades`` and ``equity`` are pandas views of ``records`` and ``equity_values``, built on first
+    access and then kept: a caller who only reads ``metrics`` (a sweep, a quick screen) never pays
+    for the frames, and the numbers are the same either way.
 
     Attributes:
         trades: one row per trade (see ``TRADE_COLUMNS``), scenarios never mixed within a row.
@@ -102,10 +122,9 @@ class BacktestResult:
         scenarios: the scenario names, in the order of ``equity``'s columns.
         settings: broker, capital and execution settings used.
         records: the kernel's ``TRADE_DTYPE`` records (``scenario`` = index into ``scenarios``).
+        equity_values: float64[n_scenarios, n_bars], the equity matrix behind ``equity``.
     """
 
-    trades: pd.DataFrame
-    equity: pd.DataFrame
     metrics: dict[str, dict[str, float]]
     params: dict[str, Any]
     strategy: str
@@ -113,6 +132,26 @@ class BacktestResult:
     scenarios: tuple[str, ...]
     settings: dict[str, Any] = field(default_factory=dict)
     records: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
+    equity_values: np.ndarray = field(default_factory=lambda: np.empty((0, 0)), repr=False)
+    bars: Bars | None = field(default=None, repr=False, compare=False)
+    regime_labels: RegimeLabels | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def trades(self) -> pd.DataFrame:
+        """Return one row per trade (built on first access)."""
+        if self.bars is None:
+            raise ValueError("this BacktestResult holds no bars to label its trades with")
+        labels = self.regime_labels() if callable(self.regime_labels) else self.regime_labels
+        if labels is None:
+            labels = np.full(len(self.bars), None, dtype=object)
+        return trades_frame(self.records, self.scenarios, self.bars, labels)
+
+    @cached_property
+    def equity(self) -> pd.DataFrame:
+        """Return the equity curve per scenario, indexed by bar time (built on first access)."""
+        if self.bars is None:
+            raise ValueError("this BacktestResult holds no bars to index its equity with")
+        return equity_frame(self.equity_values, self.scenarios, self.bars)
 
     @classmethod
     def build(
@@ -122,16 +161,14 @@ class BacktestResult:
         equity: np.ndarray,
         scenarios: Sequence[str],
         bars: Bars,
-        regime_labels: np.ndarray,
+        regime_labels: RegimeLabels,
         metrics: dict[str, dict[str, float]],
         params: dict[str, Any],
         strategy_name: str,
         settings: dict[str, Any],
     ) -> BacktestResult:
-        """Assemble the frames from the kernel's output."""
+        """Assemble a result from the kernel's output (``regime_labels``: per bar, or a function giving them)."""
         return cls(
-            trades=trades_frame(records, scenarios, bars, regime_labels),
-            equity=equity_frame(equity, scenarios, bars),
             metrics=metrics,
             params=params,
             strategy=strategy_name,
@@ -139,6 +176,9 @@ class BacktestResult:
             scenarios=tuple(scenarios),
             settings=settings,
             records=records,
+            equity_values=equity,
+            bars=bars,
+            regime_labels=regime_labels,
         )
 
     def breakdown(self, by: str) -> pd.DataFrame:

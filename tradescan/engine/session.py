@@ -9,6 +9,7 @@ it never touches pandas. ``run`` does the same and builds the full ``BacktestRes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,13 +18,14 @@ from pydantic import BaseModel
 
 from tradescan import indicators, metrics
 from tradescan.bars import Bars
-from tradescan.engine.broker import BrokerProfile, load_broker, resolve_scenarios
-from tradescan.engine.capital import CapitalConfig, parse_capital, price_value
-from tradescan.engine.costs import cost_pips_per_bar
+from tradescan.engine.broker import resolve_scenarios
+from tradescan.engine.capital import price_value
+from tradescan.engine.config import BacktestConfig, scenario_names_problem
+from tradescan.engine.costs import cost_pips_per_bar, tr_atr_ratio_from_prices
 from tradescan.engine.kernel import simulate
 from tradescan.engine.records import NO_TIME_STOP, STOPS_FROM_NAMES
 from tradescan.engine.result import BacktestResult
-from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, did_you_mean
+from tradescan.errors import TradeScanError, UnknownNameError, did_you_mean
 from tradescan.regime import RegimeSettings, regime_codes, regime_labels
 from tradescan.registry import get_strategy
 from tradescan.strategy import Signals, Strategy
@@ -32,41 +34,41 @@ ATR_PERIOD = 14
 MetricsByScenario = dict[str, dict[str, float]]
 
 
-def _max_hold(max_hold_bars: int | None) -> int:
-    if max_hold_bars is None:
-        return NO_TIME_STOP
-    if isinstance(max_hold_bars, bool) or not isinstance(max_hold_bars, int | np.integer) or max_hold_bars < 1:
-        raise TradeScanError(f"max_hold_bars must be an integer >= 1 or None, got {max_hold_bars!r}")
-    return int(max_hold_bars)
+def _intrabar_supported(config: BacktestConfig) -> None:
+    if config.intrabar != "stop_first":
+        raise TradeScanError(
+            f"intrabar {config.intrabar!r} is not implemented by this engine yet; use intrabar='stop_first'"
+        )
 
 
-def _stops_from_code(stops_from: str) -> int:
-    if stops_from not in STOPS_FROM_NAMES:
-        raise UnknownNameError(did_you_mean(str(stops_from), STOPS_FROM_NAMES, what="stops_from mode"))
-    return STOPS_FROM_NAMES.index(stops_from)
+def _true_range(bars: Bars) -> np.ndarray:
+    return bars.cached(("true_range",), lambda: indicators.true_range(bars.high, bars.low, bars.close))
 
 
-def _regime_settings(settings: RegimeSettings | Mapping[str, Any] | None) -> RegimeSettings:
-    if settings is None or isinstance(settings, RegimeSettings):
-        return settings or RegimeSettings.model_validate({})
-    try:
-        return RegimeSettings(**dict(settings))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"regime settings: {exc}".replace("\n", " ")) from None
+def _regime_codes(bars: Bars, settings: RegimeSettings, atr14: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    atr_values = atr14 if settings.atr_n == ATR_PERIOD else None
+    return regime_codes(bars.high, bars.low, bars.close, settings, atr_values=atr_values,
+                        true_range_values=_true_range(bars))
+
+
+def _labels_at_signals(bars: Bars, settings: RegimeSettings, atr14: np.ndarray, records: np.ndarray) -> np.ndarray:
+    """Return a per-bar label array filled at the trades' signal bars (what the trades frame reads)."""
+    vol_code, spike = _regime_codes(bars, settings, atr14)
+    labels = np.empty(len(bars), dtype=object)
+    signal_idx = records["signal_idx"]
+    labels[signal_idx] = regime_labels(vol_code[signal_idx], spike[signal_idx])
+    return labels
 
 
 class BacktestSession:
-    """Backtests of one symbol's bars under fixed broker, capital and execution settings.
+    """Backtests of one symbol's bars under one fixed ``BacktestConfig``.
 
     Args:
         bars: the symbol's bars (their indicator cache is reused across calls).
-        broker: profile name, path to a profile YAML, mapping of the same shape, or ``BrokerProfile``.
-        capital: ``CapitalConfig``, a mapping of its fields, or ``None`` for the defaults.
-        scenarios: cost scenarios to run by default, in order.
-        max_hold_bars: time stop in bars after the signal bar; ``None`` = no time stop.
-        stops_from: ``"fill"`` (levels from the entry fill) or ``"signal_close"``.
-        regime: regime settings (``RegimeSettings`` or mapping); ``None`` = defaults.
+        config: the backtest settings (``None`` = ``BacktestConfig`` defaults).
         conversion: optional per-bar value of one unit of the quote currency in account currency.
+        **settings: ``BacktestConfig`` fields overriding ``config`` (``broker="zero"``,
+            ``scenarios=("A",)``, ...), as ``BacktestConfig.resolve`` reads them.
 
     Raises:
         TradeScanError: a setting is invalid (unknown broker/scenario, missing spread, no currency
@@ -76,27 +78,25 @@ class BacktestSession:
     def __init__(
         self,
         bars: Bars,
+        config: BacktestConfig | None = None,
         *,
-        broker: str | Mapping[str, Any] | BrokerProfile = "default",
-        capital: CapitalConfig | Mapping[str, Any] | None = None,
-        scenarios: Sequence[str] = ("A", "B", "C"),
-        max_hold_bars: int | None = 96,
-        stops_from: str = "fill",
-        regime: RegimeSettings | Mapping[str, Any] | None = None,
         conversion: np.ndarray | None = None,
+        **settings: Any,
     ) -> None:
         if len(bars) < 2:
             raise TradeScanError(f"{bars.symbol}: a backtest needs at least 2 bars, got {len(bars)}")
+        self.config = BacktestConfig.resolve(config, **settings)
+        _intrabar_supported(self.config)
         self.bars = bars
         self.instrument = bars.instrument
-        self.broker = load_broker(broker)
-        self.capital = parse_capital(capital)
-        self.scenarios = tuple(str(name) for name in scenarios)
-        self.max_hold_bars = max_hold_bars
-        self.stops_from = stops_from
-        self.regime_settings = _regime_settings(regime)
-        self._max_hold_code = _max_hold(max_hold_bars)
-        self._stops_from_code = _stops_from_code(stops_from)
+        self.broker = self.config.broker
+        self.capital = self.config.capital
+        self.scenarios = self.config.scenarios
+        self.max_hold_bars = self.config.max_hold_bars
+        self.stops_from = self.config.stops_from
+        self.regime_settings = self.config.regime
+        self._max_hold_code = NO_TIME_STOP if self.max_hold_bars is None else int(self.max_hold_bars)
+        self._stops_from_code = STOPS_FROM_NAMES.index(self.stops_from)
         self._prepare_arrays(conversion)
         # Per scenario selection: its cost rows, and the equity and trade buffers evaluate reuses.
         self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
@@ -105,21 +105,50 @@ class BacktestSession:
 
     def _prepare_arrays(self, conversion: np.ndarray | None) -> None:
         bars = self.bars
-        self.true_range = indicators.true_range(bars.high, bars.low, bars.close)
-        self.atr14 = indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
+        # Through the bars' cache: a strategy asking for ATR(14) gets this very array (same key).
+        self.atr14 = bars.cached(
+            ("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
+        )
         self._scenario_costs = resolve_scenarios(self.broker, self.scenarios)
         self.cost_pips = cost_pips_per_bar(
-            self.true_range,
+            np.empty(0),  # not read: the ratio below computes each bar's TR on the fly
             self.atr14,
             self.broker.spread_for(bars.symbol),
             self.broker.slippage,
             self._scenario_costs,
+            ratio=tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, self.atr14),
         )
         self.cost_pips.flags.writeable = False
         self._price_value = price_value(self.instrument, self.capital.currency, len(bars), conversion)
-        self.vol_code, self.spike = regime_codes(bars.high, bars.low, bars.close, self.regime_settings)
-        self.day_end_idx = metrics.day_end_index(bars.time)
+        self.day_end_idx = bars.cached(("day_end_index",), lambda: metrics.day_end_index(bars.time))
         self._commission_per_unit_side = self.broker.commission_per_lot / self.instrument.contract_size
+        self._regime: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def true_range(self) -> np.ndarray:
+        """Return TR per bar (from the bars' cache; the costs do not need the array)."""
+        return _true_range(self.bars)
+
+    @property
+    def vol_code(self) -> np.ndarray:
+        """Return the volatility regime code of every bar (``VOL_*``), computed on first use."""
+        return self._regime_codes()[0]
+
+    @property
+    def spike(self) -> np.ndarray:
+        """Return the spike flag of every bar, computed on first use."""
+        return self._regime_codes()[1]
+
+    def _regime_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        # Only trade rows carry a regime label; the sweep's evaluate never needs one.
+        if self._regime is None:
+            self._regime = _regime_codes(self.bars, self.regime_settings, self.atr14)
+        return self._regime
+
+    def _regime_label_source(self, records: np.ndarray) -> functools.partial[np.ndarray]:
+        # The regime is computed when the trades frame is first built, not on every run: a result
+        # whose frames are never read (metrics only) never pays for it.
+        return functools.partial(_labels_at_signals, self.bars, self.regime_settings, self.atr14, records)
 
     # ---- public API -------------------------------------------------------------------------------
 
@@ -142,12 +171,13 @@ class BacktestSession:
         """Return the full ``BacktestResult`` (trades and equity frames, metrics, params)."""
         names, trades, equity, parsed = self._simulate(strategy, params, scenarios, reuse_buffers=False)
         scenario_metrics = {name: self._metrics(trades[row], equity[row]) for row, name in enumerate(names)}
+        records = trades[0] if len(trades) == 1 else np.concatenate(trades)  # one scenario: the fresh buffer's view
         return BacktestResult.build(
-            records=np.concatenate(trades),
+            records=records,
             equity=equity,
             scenarios=names,
             bars=self.bars,
-            regime_labels=regime_labels(self.vol_code, self.spike),
+            regime_labels=self._regime_label_source(records),
             metrics=scenario_metrics,
             params=parsed.model_dump(),
             strategy_name=self._strategy(strategy).name,
@@ -164,6 +194,7 @@ class BacktestSession:
             "max_hold_bars": self.max_hold_bars,
             "stops_from": self.stops_from,
             "regime": self.regime_settings.model_dump(),
+            "intrabar": self.config.intrabar,
         }
 
     def signals(self, strategy: str | Strategy, params: Mapping[str, Any] | BaseModel | None = None) -> Signals:
@@ -194,8 +225,9 @@ class BacktestSession:
             for name in names:
                 if name not in self.scenarios:
                     raise UnknownNameError(did_you_mean(name, self.scenarios, what="scenario of this session"))
-            if not names or len(set(names)) != len(names):
-                raise TradeScanError(f"scenarios must be distinct names from {list(self.scenarios)}, got {list(names)}")
+            problem = scenario_names_problem(names)
+            if problem:
+                raise TradeScanError(f"{problem} (this session runs {list(self.scenarios)})")
             rows = [self.scenarios.index(name) for name in names]
             costs = np.ascontiguousarray(self.cost_pips[rows])
             cached = (costs, np.empty_like(costs))

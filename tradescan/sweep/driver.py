@@ -233,7 +233,7 @@ class SweepDriver:
 
     def _sweep_symbol(self, pool: EvaluatorPool, check: SymbolCheck, record: SymbolRecord) -> None:
         symbol = check.symbol
-        pool.add_symbol(symbol, put(bars_payload(check.bars, symbol)))
+        pool.add_symbol(symbol, put(bars_payload(check.bars, symbol, self.plan.instruments.get(symbol))))
         check.bars = None  # the object store holds them now
         stage1 = self._stage1(pool, symbol)
         record.trial_rows = results.trial_rows(symbol, stage1.trials)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tradescan.instruments import Instrument
 from tradescan.sweep.settings import EvaluatorSettings
 
 # (metrics of the stage-1 scenario, None) or (None, error text)
@@ -26,25 +27,26 @@ BAR_ARRAYS = ("time", "open", "high", "low", "close", "volume")
 WARM_UP_BARS = 2_000
 
 
-def bars_payload(frame: Any, symbol: str) -> dict[str, np.ndarray]:
+def bars_payload(frame: Any, symbol: str, instrument: Instrument | None = None) -> dict[str, np.ndarray]:
     """Return a DataFrame's bars as plain NumPy arrays (what goes into the object store, once).
 
     Plain arrays (not a DataFrame, not ``Bars``) deserialise zero-copy in every actor on the node:
     each actor maps the object store's read-only buffers, and ``bars_from_payload`` keeps them as they are.
+    ``instrument`` defaults to the registry's entry for ``symbol``.
     """
     from tradescan.bars import Bars
     from tradescan.instruments import get as get_instrument
 
-    bars = Bars.from_frame(frame, get_instrument(symbol))
+    bars = Bars.from_frame(frame, instrument or get_instrument(symbol))
     payload = {name: np.asarray(getattr(bars, name)) for name in BAR_ARRAYS}
     # Ray pickles datetime64 arrays in-band (a private copy per actor); int64 goes out-of-band, zero-copy.
     payload["time"] = payload["time"].view(np.int64)
     return payload
 
 
-def bars_from_payload(symbol: str, payload: Mapping[str, np.ndarray]) -> Any:
+def bars_from_payload(symbol: str, payload: Mapping[str, np.ndarray], instrument: Instrument | None = None) -> Any:
     """Return ``Bars`` over the payload's arrays without copying them (they are already the right
-    dtype, contiguous and, from the object store, read-only)."""
+    dtype, contiguous and, from the object store, read-only); ``instrument`` defaults to the registry's."""
     from tradescan.bars import Bars
     from tradescan.instruments import get as get_instrument
 
@@ -52,7 +54,24 @@ def bars_from_payload(symbol: str, payload: Mapping[str, np.ndarray]) -> Any:
     if times.dtype == np.int64:
         times = times.view("datetime64[ns]")  # a view: the object store's buffer stays the only copy
     return Bars(time=times, open=payload["open"], high=payload["high"], low=payload["low"],
-                close=payload["close"], volume=payload["volume"], instrument=get_instrument(symbol))
+                close=payload["close"], volume=payload["volume"], instrument=instrument or get_instrument(symbol))
+
+
+def warm_up_payload(instrument: Instrument, n_bars: int = WARM_UP_BARS) -> dict[str, np.ndarray]:
+    """Return a fixed random walk of ``n_bars`` hourly bars at the instrument's price scale.
+
+    Built here rather than by ``data.synthesize`` so that an actor reads no instruments file.
+    """
+    from tradescan.data.synth import start_price
+
+    rng = np.random.default_rng(0)
+    close = start_price(instrument) * np.exp(np.cumsum(rng.normal(0.0, 0.002, n_bars)))
+    open_ = np.concatenate([close[:1], close[:-1]])
+    reach = np.abs(rng.normal(0.0, 0.001, n_bars)) * close
+    hours = np.arange(n_bars, dtype=np.int64) * 3_600_000_000_000
+    return {"time": np.int64(1_577_836_800_000_000_000) + hours, "open": open_,
+            "high": np.maximum(open_, close) + reach, "low": np.minimum(open_, close) - reach,
+            "close": close, "volume": np.ones(n_bars)}
 
 
 def error_text(exc: BaseException) -> str:
@@ -90,11 +109,8 @@ class EvaluatorCore:
 
         Returns whether it ran; a failure here is not a verdict (the real trials report their own).
         """
-        from tradescan.data import synthesize
-
         try:
-            frame = synthesize(symbol, "H1", WARM_UP_BARS, seed=0)
-            session = self._session(symbol, bars_payload(frame, symbol))
+            session = self._session(symbol, warm_up_payload(self._instrument(symbol)))
             session.evaluate(self.strategy(), None, (self.settings.stage1_scenario,))
         except Exception:
             return False
@@ -105,18 +121,16 @@ class EvaluatorCore:
         self._sessions[symbol] = self._session(symbol, payload)
         return len(self._sessions[symbol].bars)
 
+    def _instrument(self, symbol: str) -> Instrument:
+        # The facts the run id hashes; the registry only for settings built without them (tests).
+        from tradescan.instruments import get as get_instrument
+
+        return self.settings.instruments.get(symbol) or get_instrument(symbol)
+
     def _session(self, symbol: str, payload: Mapping[str, np.ndarray]) -> Any:
         from tradescan.engine import BacktestSession
 
-        settings = self.settings
-        return BacktestSession(
-            bars_from_payload(symbol, payload),
-            broker=settings.broker,
-            capital=settings.capital,
-            scenarios=settings.scenarios,
-            max_hold_bars=settings.max_hold_bars,
-            stops_from=settings.stops_from,
-        )
+        return BacktestSession(bars_from_payload(symbol, payload, self._instrument(symbol)), self.settings.config)
 
     def drop_symbol(self, symbol: str) -> None:
         """Forget a symbol's session (its sweep is over)."""

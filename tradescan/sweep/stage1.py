@@ -142,10 +142,12 @@ class Stage1Runner:
     def run(self) -> Stage1Result:
         """Run the remaining trials and return every finished trial of the symbol."""
         started = time.perf_counter()
-        resumed = finished_trials(self.rdb_study)
         total, grid_removed, grid_points = self._plan()
+        # The budget is not part of the run id: a smaller budget than what is stored runs on the first
+        # ``total`` trials (exactly what a run of that budget gives), a larger one extends the study.
+        resumed = finished_trials(self.rdb_study)[:total]
         self._note_best(resumed)
-        self.progress.start_symbol(self.symbol, total, min(len(resumed), total))
+        self.progress.start_symbol(self.symbol, total, len(resumed))
         remaining = max(0, total - len(resumed))
         writer = TrialWriter(self.rdb_study)
         try:
