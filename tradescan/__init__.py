@@ -20,8 +20,9 @@ _LAZY_ATTRIBUTES = {
     "BacktestResult": ("tradescan.engine", "BacktestResult"),
     "check_lookahead": ("tradescan.lookahead", "check_lookahead"),
     "get_strategy": ("tradescan.registry", "get_strategy"),
+    "load_run": ("tradescan.results", "load_run"),
 }
-_LAZY_MODULES = {"data", "indicators", "instruments", "engine", "metrics", "regime", "sweep", "registry"}
+_LAZY_MODULES = {"data", "indicators", "instruments", "engine", "metrics", "regime", "sweep", "registry", "results"}
 
 __all__ = [
     "BacktestResult",
@@ -35,6 +36,8 @@ __all__ = [
     "get_strategy",
     "indicators",
     "instruments",
+    "load_run",
+    "results",
 ]
 
 

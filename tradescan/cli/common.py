@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import Any
+
+from tradescan.jsonsafe import json_safe
+
+__all__ = ["add_data_dir", "add_results_dir", "json_safe", "print_json"]
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -20,19 +23,6 @@ def add_results_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--results-dir", default=None, help="results folder (default: $TRADESCAN_RESULTS_DIR or ./results)"
     )
-
-
-def json_safe(value: Any) -> Any:
-    """Return ``value`` with non-finite floats turned into strings ("inf", "-inf", "nan") for JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # NumPy scalar
-        return json_safe(value.item())
-    return value
 
 
 def print_json(value: Any) -> None:
