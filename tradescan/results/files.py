@@ -96,7 +96,10 @@ def read_table(path: Path, what: str) -> tuple[pd.DataFrame, str | None]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        # One open file for the footer and the data: a commit renaming a new file over the path between
+        # two opens (pq.read_table(path) opens it twice) would pair one commit's token with another's rows.
+        with path.open("rb") as stream:
+            table = pq.read_table(stream)
     except FileNotFoundError:
         raise
     except OSError as exc:
