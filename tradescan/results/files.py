@@ -81,7 +81,8 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        ending = " (the file is cut off)" if exc.pos >= len(text.rstrip()) else ""
+        stripped = text.rstrip()
+        ending = " (the file is cut off)" if exc.pos >= len(stripped) or not stripped.endswith("}") else ""
         raise ResultsFileError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){ending}; expected {what}"
         ) from None
