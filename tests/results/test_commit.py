@@ -113,7 +113,7 @@ def test_disk_full_during_a_commit_is_named_and_keeps_the_old_files(tmp_path: Pa
         assert _snapshot(store.run_dir("R-1")) == before
         assert load_run("R-1", mount).trials.equals(trials_frame())
     finally:
-        subprocess.run(["umount", str(mount)], check=True)
+        subprocess.run(["umount", "--lazy", str(mount)], check=True)
 
 
 _WRITER = textwrap.dedent(
