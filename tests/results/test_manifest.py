@@ -49,7 +49,7 @@ def test_a_bad_field_is_refused(field: str, value: object, message: str) -> None
 
 def test_counts_refuse_booleans_and_negatives() -> None:
     with pytest.raises(ValidationError, match="total"):
-        TrialCounts(total=True)  # type: ignore[arg-type]
+        TrialCounts(total=True)
     with pytest.raises(ValidationError, match="ran"):
         TrialCounts(ran=-1)
 
