@@ -64,3 +64,19 @@ def committed_run(root: Path, run_id: str = "R-1") -> tuple[ResultsStore, RunMan
     manifest = store.commit(run_id, make_manifest(run_id), {"trials.parquet": trials_frame(),
                                                            "stage2.parquet": stage2_frame()})
     return store, manifest
+
+
+def small_sweep(folder: Path, name: str, trials: int, data_dir: Path | None = None) -> Path:
+    """Write a random-sampler directive for EURUSD H1 (and, with ``data_dir``, 3,000 synthetic bars)."""
+    import yaml
+
+    if data_dir is not None and not data_dir.exists():
+        from tradescan import data
+
+        data.write_dataset(data.synthesize("EURUSD", "H1", 3_000, seed=4), "EURUSD", "H1", data_dir=data_dir)
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": name, "strategy": "S1_TREND_EMA_ATR_ADX", "symbols": ["EURUSD"], "timeframe": "H1",
+        "search": {"sampler": "random", "trials": trials, "seed": 4}, "stage1": {"min_trades": 20},
+        "stage2": {"top_k": 1}, "batch_size": 4}), encoding="utf-8")
+    return path

@@ -127,7 +127,7 @@ def test_the_dashboard_command_serves_a_frozen_run_read_only(tmp_path: Path) -> 
         while True:
             assert server.poll() is None, server.stderr.read() if server.stderr else ""
             try:
-                status, body = _request(base, "GET", "/api/studies")
+                body = _request(base, "GET", "/api/studies")[1]
                 break
             except urllib.error.URLError:
                 assert time.monotonic() < deadline, "the dashboard did not start"

@@ -10,34 +10,20 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from results_helpers import small_sweep
 
 from tradescan.cli import main
 from tradescan.results import ResultsStore, RunLockedError
 from tradescan.results.lock import LOCK_FILE
 
 
-
 def _env() -> dict[str, str]:
     """This process's environment now (ray.init adds what joining its cluster needs) and its import path."""
     return {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-
-
-@pytest.fixture(scope="module")
-def ray_address() -> Iterator[str]:
-    """A local Ray cluster (2 CPUs) that the subprocess sweeps join."""
-    ray = pytest.importorskip("ray")
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="error")
-    yield str(ray.get_runtime_context().gcs_address)
-    if started_here:
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +36,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _directive(folder: Path, trials: int) -> Path:
-    path = folder / f"LOCKED_{trials}.yaml"
-    path.write_text(yaml.safe_dump({
-        "name": f"LOCKED_{trials}", "strategy": "S1_TREND_EMA_ATR_ADX", "symbols": ["EURUSD"], "timeframe": "H1",
-        "search": {"sampler": "random", "trials": trials, "seed": 4}, "stage1": {"min_trades": 20},
-        "stage2": {"top_k": 1}, "batch_size": 4}), encoding="utf-8")
-    return path
+    return small_sweep(folder, f"LOCKED_{trials}", trials)
 
 
 def _wait_for_holder(lock_path: Path, process: subprocess.Popen[bytes], timeout_s: float = 120) -> dict[str, Any]:
@@ -82,7 +63,8 @@ def test_a_second_sweep_of_a_running_run_refuses_naming_the_first(
         run_sweep({str(directive)!r}, workers=1, address={ray_address!r}, data_dir={str(workspace['data'])!r},
                   results_dir={str(results)!r})
     """)
-    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=_env())
     try:
         holder = _wait_for_holder(results / "runs" / run_id / LOCK_FILE, first)
         assert holder["pid"] == first.pid and holder["host"] == socket.gethostname()
