@@ -110,6 +110,9 @@ class LineageRecord(Record):
     data_hashes: dict[str, str | None]
     strategy_hash: str
     search_space_hash: str
+    backtest: dict[str, Any] = {}  # the resolved BacktestConfig (broker profile in full)
+    instruments: dict[str, dict[str, Any]] = {}  # the instrument facts of every symbol
+    budget: dict[str, Any] = {}  # budget-only fields, left out of the hash (search.trials, stage2.top_k)
 
 
 class ObjectiveRecord(Record):
