@@ -20,8 +20,11 @@ _LAZY_ATTRIBUTES = {
     "BacktestResult": ("tradescan.engine", "BacktestResult"),
     "check_lookahead": ("tradescan.lookahead", "check_lookahead"),
     "get_strategy": ("tradescan.registry", "get_strategy"),
+    "load_run": ("tradescan.results", "load_run"),
 }
-_LAZY_MODULES = {"data", "guards", "indicators", "instruments", "engine", "metrics", "regime", "sweep", "registry"}
+_LAZY_MODULES = {
+    "data", "guards", "indicators", "instruments", "engine", "metrics", "regime", "sweep", "registry", "results",
+}
 
 __all__ = [
     "BacktestResult",
@@ -36,6 +39,8 @@ __all__ = [
     "guards",
     "indicators",
     "instruments",
+    "load_run",
+    "results",
 ]
 
 

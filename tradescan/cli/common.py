@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import math
+import sys
+import warnings
+from collections.abc import Iterator
 from typing import Any
+
+from tradescan.jsonsafe import json_safe
+
+__all__ = [
+    "TABLE_WIDTH", "add_data_dir", "add_results_dir", "json_safe", "notices_on_stderr", "print_json", "render_table",
+]
 
 
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -22,19 +31,42 @@ def add_results_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def json_safe(value: Any) -> Any:
-    """Return ``value`` with non-finite floats turned into strings ("inf", "-inf", "nan") for JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # NumPy scalar
-        return json_safe(value.item())
-    return value
-
-
 def print_json(value: Any) -> None:
     """Print ``value`` as indented, JSON-safe JSON."""
     print(json.dumps(json_safe(value), indent=2, sort_keys=False, default=str))
+
+
+TABLE_WIDTH = 100  # every table fits a 100-column terminal (long cells wrap)
+
+
+def render_table(table: Any) -> str:
+    """Return a ``rich`` table as plain text at most ``TABLE_WIDTH`` columns wide (no colours)."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    Console(file=buffer, width=TABLE_WIDTH, color_system=None, force_terminal=False, soft_wrap=False).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
+
+
+@contextlib.contextmanager
+def notices_on_stderr() -> Iterator[None]:
+    """Print each ``TradeScanNotice`` warning as one ``tradescan: note:`` line on stderr, as it is issued."""
+    from tradescan.results.errors import TradeScanNotice
+
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, TradeScanNotice):
+            print(f"tradescan: note: {message}".replace("\n", " "), file=sys.stderr)
+        else:
+            previous(message, category, *args, **kwargs)
+
+    warnings.showwarning = show
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", TradeScanNotice)
+            yield
+    finally:
+        warnings.showwarning = previous

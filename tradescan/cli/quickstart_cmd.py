@@ -11,13 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tradescan.cli.common import add_data_dir, add_results_dir, print_json
-from tradescan.cli.sweep_cmd import (
-    _positive_int,
-    format_sweep_summary,
-    format_top_table,
-    top_entries,
-)
+from tradescan.cli.common import add_data_dir, add_results_dir, notices_on_stderr, print_json
+from tradescan.cli.sweep_cmd import _positive_int, format_sweep_summary, format_top_table
 from tradescan.directive import Directive, load_directive
 from tradescan.paths import CONFIGS_DIR
 
@@ -70,24 +65,39 @@ def ensure_data(directive: Directive, data_dir: str | Path | None, *, quiet: boo
 
 
 def run_quickstart_command(args: argparse.Namespace) -> int:
-    """Make data if needed, run the sweep, print the top configurations."""
-    from tradescan.store import ResultsStore
+    """Make data if needed, run the sweep, print the top configurations and what to do next."""
+    from tradescan.results import load_run, top_finalists
     from tradescan.sweep import run_sweep
 
     directive = load_directive(args.directive)
     ensure_data(directive, args.data_dir, quiet=args.json)
-    result = run_sweep(args.directive, workers=args.workers, data_dir=args.data_dir,
-                       results_dir=args.results_dir, progress=not args.json)
-    entries = top_entries(ResultsStore(args.results_dir), result.run_id, k=QUICKSTART_TOP_K)
+    with notices_on_stderr():
+        result = run_sweep(args.directive, workers=args.workers, data_dir=args.data_dir,
+                           results_dir=args.results_dir, progress=not args.json)
+    run = load_run(result.run_id, args.results_dir)
+    finalists = top_finalists(run, k=QUICKSTART_TOP_K)
     if args.json:
-        print_json({"run_id": result.run_id, "status": result.status, "symbols": result.manifest["symbols"],
-                    "top": [{k: e[k] for k in ("symbol", "rank", "params", "metrics")} for e in entries]})
+        print_json({"run_id": result.run_id, "status": result.status,
+                    "symbols": result.manifest.model_dump(mode="json")["symbols"],
+                    "top": [finalist.as_json() for finalist in finalists]})
     else:
         print(format_sweep_summary(result.manifest, str(result.run_dir)))
-        print(f"\ntop {QUICKSTART_TOP_K} per symbol (scenario B):")
-        print(format_top_table(entries, "B"))
-        if entries:
-            first = entries[0]["symbol"]
-            print(f"\nreproduce a finalist: tradescan top {result.run_id} --symbol {first} --k 1 --format yaml"
-                  " > best.yaml && tradescan backtest --params-file best.yaml")
+        print(f"\ntop {QUICKSTART_TOP_K} per symbol:")
+        print(format_top_table(finalists, run.manifest, "B"))
+        print(next_steps(result.run_id, finalists[0].symbol if finalists else None))
     return 0 if result.status == "complete" else 1
+
+
+def next_steps(run_id: str, symbol: str | None) -> str:
+    """Return the closing lines: how to look closer, reproduce, browse and validate the run."""
+    pick = f" --symbol {symbol} --rank 1" if symbol else ""
+    lines = [
+        "",
+        "next:",
+        f"  the best finalist, every scenario:   tradescan top {run_id}{pick}",
+        f"  reproduce it as one backtest:        tradescan top {run_id}{pick} --format yaml > best.yaml",
+        "                                       tradescan backtest --params-file best.yaml",
+        f"  browse every trial:                  tradescan dashboard {run_id}",
+        f"  validate (DSR, PBO, walk-forward):   tradescan validate {run_id}",
+    ]
+    return "\n".join(lines)

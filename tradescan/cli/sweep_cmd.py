@@ -1,22 +1,38 @@
 """``tradescan sweep | preflight | runs | top | dashboard | freeze``: sweeps and the results store.
 
-``top --format yaml`` prints, per finalist, the parameters together with every setting needed to
-reproduce its backtest (strategy, symbol, timeframe, broker, dates, capital, time stop, stop mode),
-so that ``tradescan backtest --params-file F`` gives the recorded metrics again.
+Tables are ``rich`` tables at most 100 columns wide that name their metric and scenario (``sharpe
+A/B/C``, ``stage 1 sharpe B``). ``top --format yaml`` writes one entry per symbol and rank with the
+parameters and every setting needed to reproduce its backtest (``tradescan.results.reproduce``), so
+that ``tradescan backtest --params-file F`` (with ``--symbol``/``--rank`` when F holds several) gives the
+recorded metrics again. The queries themselves live in ``tradescan.results``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-from typing import Any
+import textwrap
+from typing import TYPE_CHECKING, Any
 
-from tradescan.cli.common import add_data_dir, add_results_dir, json_safe, print_json
+import yaml
+from rich import box
+
+from tradescan.cli.common import (
+    TABLE_WIDTH,
+    add_data_dir,
+    add_results_dir,
+    notices_on_stderr,
+    print_json,
+    render_table,
+)
 from tradescan.errors import TradeScanError
 
+if TYPE_CHECKING:
+    from tradescan.results import FinalistSummary, RunManifest
+
 EXIT_NOT_ALL_OK = 1
+MAX_PORT = 65535
 TOP_FORMATS = ("table", "yaml", "json", "csv")
 # Metrics shown by ``top`` in table/csv form (JSON and YAML carry them all).
 TABLE_METRICS = ("trades", "sharpe", "sortino", "profit_factor", "net_pnl", "max_drawdown_pct", "win_rate")
@@ -62,32 +78,51 @@ def _positive_int(text: str) -> int:
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
-    """Run the sweep and print one line per symbol (or JSON)."""
+    """Run the sweep and print a table of its symbols (or JSON)."""
     from tradescan.sweep import run_sweep
 
-    result = run_sweep(args.directive, workers=args.workers, address=args.address, storage=args.storage,
-                       data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json)
+    with notices_on_stderr():
+        result = run_sweep(args.directive, workers=args.workers, address=args.address, storage=args.storage,
+                           data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json)
+    manifest = result.manifest
     if args.json:
+        dumped = manifest.model_dump(mode="json")
         print_json({"run_id": result.run_id, "status": result.status, "run_dir": str(result.run_dir),
-                    "storage": result.manifest.get("storage"), "symbols": result.manifest["symbols"],
-                    "stage_seconds": result.manifest.get("stage_seconds")})
+                    "storage": manifest.storage, "symbols": dumped["symbols"],
+                    "stage_seconds": dumped["stage_seconds"]})
     else:
-        print(format_sweep_summary(result.manifest, str(result.run_dir)))
+        print(format_sweep_summary(manifest, str(result.run_dir)))
     return 0 if result.status == "complete" else EXIT_NOT_ALL_OK
 
 
-def format_sweep_summary(manifest: dict[str, Any], run_dir: str) -> str:
-    """Return a few lines: the run id, then status, trials and best value per symbol."""
-    lines = [f"run {manifest['run_id']}: {manifest['status']}  ({run_dir})"]
-    for symbol, entry in manifest["symbols"].items():
-        trials = entry.get("trials", {})
-        best = entry.get("best_value")
-        detail = (f"{trials.get('total', 0)} trials ({trials.get('COMPLETE', 0)} complete, "
-                  f"{trials.get('FAIL', 0)} failed, {trials.get('PRUNED', 0)} pruned), best "
-                  f"{best:.4f}" if isinstance(best, float) else "")
-        problem = entry.get("error") or "; ".join(entry.get("reasons", []))
-        lines.append(f"  {symbol:<10} {entry['status']:<8} {detail}{problem}")
-    return "\n".join(lines)
+def objective_label(manifest: RunManifest) -> str:
+    """Return what stage 1 maximised, e.g. ``sharpe B`` (the objective on its scenario)."""
+    return f"{manifest.objective.name} {manifest.objective.scenario}"
+
+
+def format_sweep_summary(manifest: RunManifest, run_dir: str) -> str:
+    """Return the run's status line and a table: per symbol its status, trials and best stage-1 value."""
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for name in ("symbol", "status", "trials", "ok/fail/pruned", f"best {objective_label(manifest)}", "trial"):
+        table.add_column(name, justify="left" if name in ("symbol", "status") else "right", no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=1)
+    for symbol, entry in manifest.symbols.items():
+        trials, stage1 = entry.trials, entry.stage1
+        note = entry.error or "; ".join(entry.reasons)
+        table.add_row(
+            symbol, entry.status,
+            str(trials.total) if trials else "-",
+            f"{trials.complete}/{trials.fail}/{trials.pruned}" if trials else "-",
+            _number(stage1.best_value) if stage1 and stage1.best_value is not None else "-",
+            str(stage1.best_trial) if stage1 and stage1.best_trial is not None else "-",
+            note,
+        )
+    penalty = f"; fewer than {manifest.objective.min_trades} trades penalised" if manifest.objective.min_trades else ""
+    title = (f"run {manifest.run_id}: {manifest.status}  ({run_dir})\n"
+             f"stage 1 maximised {manifest.objective.name} on scenario {manifest.objective.scenario}{penalty}")
+    return f"{title}\n{render_table(table)}"
 
 
 # --- preflight ---------------------------------------------------------------------------------------
@@ -133,21 +168,37 @@ def _register_runs(subparsers: argparse._SubParsersAction) -> None:
 
 def run_runs_command(args: argparse.Namespace) -> int:
     """Print the catalog."""
-    from tradescan.store import ResultsStore
+    from tradescan.results import ResultsStore
 
     runs = ResultsStore(args.results_dir).list_runs()
     if args.json:
-        print_json([{"run_id": run_id, **entry} for run_id, entry in runs.items()])
+        print_json([{"run_id": run_id, **entry.model_dump(mode="json")} for run_id, entry in runs.items()])
         return 0
     if not runs:
         print("no runs yet; start one with 'tradescan sweep DIRECTIVE' or 'tradescan quickstart'")
         return 0
-    print(f"{'run id':<40} {'status':<9} {'strategy':<32} symbols  started")
-    for run_id, entry in sorted(runs.items(), key=lambda item: str(item[1].get("started"))):
-        frozen = "  frozen" if entry.get("frozen") else ""
-        print(f"{run_id:<40} {entry.get('status') or '-':<9} {entry.get('strategy') or '-':<32} "
-              f"{','.join(entry.get('symbols') or [])}  {entry.get('started') or ''}{frozen}")
+    print(format_runs_table(runs))
     return 0
+
+
+def format_runs_table(runs: dict[str, Any]) -> str:
+    """Return the catalog as a table, oldest run first (an unreadable run shows its error)."""
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("run id", overflow="fold", ratio=3)
+    table.add_column("status", no_wrap=True)
+    table.add_column("strategy", no_wrap=True)
+    table.add_column("tf", no_wrap=True)
+    table.add_column("symbols", overflow="fold", ratio=2)
+    table.add_column("started (UTC)", no_wrap=True)
+    table.add_column("frozen", no_wrap=True)
+    for run_id, entry in sorted(runs.items(), key=lambda item: (str(item[1].started), item[0])):
+        started = entry.started.strftime("%Y-%m-%d %H:%M") if entry.started else "-"
+        strategy = entry.strategy or (entry.error or "-")
+        table.add_row(run_id, entry.status, strategy, entry.timeframe or "-", ",".join(entry.symbols) or "-",
+                      started, "yes" if entry.frozen else "")
+    return render_table(table)
 
 
 # --- top ---------------------------------------------------------------------------------------------
@@ -156,13 +207,14 @@ def run_runs_command(args: argparse.Namespace) -> int:
 def _register_top(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "top", help="print a run's best configurations (stage-2 finalists)",
-        description="Print the stage-2 finalists of a run, best stage-1 value first. --format yaml output "
-        "can be passed to 'tradescan backtest --params-file' to reproduce a finalist.",
+        description="Print the stage-2 finalists of a run, best stage-1 value first. --format yaml writes one "
+        "entry per symbol and rank with everything 'tradescan backtest --params-file' needs to reproduce it.",
     )
     parser.add_argument("run_id", help="run id (see 'tradescan runs')")
     parser.add_argument("--symbol", default=None, help="only this symbol")
     parser.add_argument("--k", type=_positive_int, default=10, help="finalists per symbol (default 10)")
-    parser.add_argument("--scenario", default="B", help="scenario shown in table/csv (default B)")
+    parser.add_argument("--rank", type=_positive_int, default=None, help="only the finalist of this rank")
+    parser.add_argument("--scenario", default="B", help="scenario of the single-scenario columns (default B)")
     parser.add_argument("--format", choices=TOP_FORMATS, default="table", help="output format (default table)")
     add_results_dir(parser)
     parser.set_defaults(handler=run_top_command)
@@ -170,116 +222,107 @@ def _register_top(subparsers: argparse._SubParsersAction) -> None:
 
 def run_top_command(args: argparse.Namespace) -> int:
     """Print the top finalists in the chosen format."""
-    from tradescan.store import ResultsStore
+    from tradescan.results import load_run, top_finalists
 
-    store = ResultsStore(args.results_dir)
-    manifest = store.read_manifest(args.run_id)
-    entries = top_entries(store, args.run_id, symbol=args.symbol, k=args.k)
+    run = load_run(args.run_id, args.results_dir)
+    finalists = top_finalists(run, symbol=args.symbol, k=args.k, rank=args.rank)
     if args.format == "json":
-        print_json([{k: e[k] for k in ("symbol", "rank", "params", "metrics")} for e in entries])
+        print_json([finalist.as_json() for finalist in finalists])
     elif args.format == "yaml":
-        print(format_top_yaml(entries, manifest), end="")
+        print(format_top_yaml(finalists, run.manifest), end="")
     elif args.format == "csv":
-        print(top_frame(entries, args.scenario).to_csv(index=False), end="")
+        print(top_frame(finalists, args.scenario).to_csv(index=False), end="")
     else:
-        print(format_top_table(entries, args.scenario))
+        print(format_top_table(finalists, run.manifest, args.scenario))
     return 0
 
 
-def _json_params(text: Any) -> dict[str, Any]:
-    return dict(json.loads(text)) if isinstance(text, str) else {}
-
-
-def _clean_metrics(row: dict[str, Any], metric_names: list[str]) -> dict[str, Any]:
-    return {name: row[name] for name in metric_names if name in row}
-
-
-def top_entries(store: Any, run_id: str, *, symbol: str | None = None, k: int = 10) -> list[dict[str, Any]]:
-    """Return per finalist ``{"symbol", "rank", "trial", "params", "metrics": {scenario: {...}}}``."""
-    frame = store.read_parquet(run_id, "stage2.parquet")
-    if frame.empty:
-        return []
-    if symbol is not None:
-        if symbol not in set(frame["symbol"]):
-            known = ", ".join(sorted(set(frame["symbol"])))
-            raise TradeScanError(f"run {run_id} has no finalists for {symbol!r} (symbols: {known})")
-        frame = frame[frame["symbol"] == symbol]
-    fixed = {"symbol", "rank", "trial", "scenario", "stage1_value", "error", "params_json"}
-    metric_names = [c for c in frame.columns if c not in fixed and not c.startswith("param_")]
-    entries: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in frame.sort_values(["symbol", "rank"], kind="stable").to_dict("records"):
-        if row["rank"] > k:
-            continue
-        key = (row["symbol"], int(row["rank"]))
-        entry = entries.setdefault(key, {"symbol": row["symbol"], "rank": int(row["rank"]), "trial": int(row["trial"]),
-                                         "stage1_value": row["stage1_value"], "error": row.get("error"),
-                                         "params": _json_params(row.get("params_json")), "metrics": {}})
-        if not row.get("error"):
-            entry["metrics"][row["scenario"]] = _clean_metrics(row, metric_names)
-    return list(entries.values())
-
-
-def top_frame(entries: list[dict[str, Any]], scenario: str) -> Any:
+def top_frame(finalists: list[FinalistSummary], scenario: str) -> Any:
     """Return a flat table: symbol, rank, trial, the scenario's key metrics, then the parameters."""
     import pandas as pd
 
     rows = []
-    for entry in entries:
-        metrics = entry["metrics"].get(scenario, {})
-        row = {"symbol": entry["symbol"], "rank": entry["rank"], "trial": entry["trial"], "scenario": scenario,
-               "stage1_value": entry["stage1_value"]}
+    for finalist in finalists:
+        metrics = finalist.metrics.get(scenario, {})
+        row: dict[str, Any] = {"symbol": finalist.symbol, "rank": finalist.rank, "trial": finalist.trial,
+                               "scenario": scenario, "stage1_value": finalist.stage1_value}
         row.update({name: metrics.get(name) for name in TABLE_METRICS})
-        row.update(entry["params"])
+        row.update(finalist.params)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}" if math.isfinite(value) else str(value)
-    return str(value)
+def _number(value: Any) -> str:
+    """Return a metric for a table: ints with separators, floats with 0-3 decimals by size."""
+    if value is None:
+        return "-"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if not isinstance(value, float):
+        return str(value)
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
 
 
-def format_top_table(entries: list[dict[str, Any]], scenario: str) -> str:
-    """Return an aligned text table of the finalists under ``scenario``."""
-    if not entries:
+def _param(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _across(finalist: FinalistSummary, metric: str, scenarios: list[str]) -> str:
+    return "/".join(_number(finalist.metrics.get(s, {}).get(metric)) for s in scenarios)
+
+
+def format_top_table(finalists: list[FinalistSummary], manifest: RunManifest, scenario: str) -> str:
+    """Return the finalists as a table (stage-1 value, Sharpe under every scenario, key metrics), then
+    each finalist's parameters on lines of their own."""
+    from rich.table import Table
+
+    if not finalists:
         return "no finalists (did stage 2 run?)"
-    frame = top_frame(entries, scenario)
-    columns = list(frame.columns)
-    cells = [[_short(v) for v in row] for row in frame.itertuples(index=False)]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join(lines)
+    scenarios = sorted({s for f in finalists for s in f.metrics}) or [scenario]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for name in ("symbol", "#", "trial", f"stage 1\n{objective_label(manifest)}", f"sharpe\n{'/'.join(scenarios)}",
+                 f"trades\n{scenario}", f"PF\n{scenario}", f"max DD %\n{scenario}", f"net PnL\n{scenario}"):
+        table.add_column(name, justify="left" if name == "symbol" else "right", no_wrap=True)
+    table.add_column("note", overflow="fold", ratio=1)
+    for finalist in finalists:
+        metrics = finalist.metrics.get(scenario, {})
+        table.add_row(
+            finalist.symbol, str(finalist.rank), str(finalist.trial), _number(finalist.stage1_value),
+            _across(finalist, "sharpe", scenarios), _number(metrics.get("trades")),
+            _number(metrics.get("profit_factor")), _number(metrics.get("max_drawdown_pct")),
+            _number(metrics.get("net_pnl")), f"stage 2 failed: {finalist.error}" if finalist.error else "",
+        )
+    title = (f"finalists of run {manifest.run_id}, ranked by stage-1 {objective_label(manifest)}; "
+             f"other columns from stage 2")
+    return "\n".join([title, render_table(table), "", "parameters:", *_params_lines(finalists)])
 
 
-def reproduction_settings(manifest: dict[str, Any]) -> dict[str, Any]:
-    """Return the directive settings a single backtest needs to reproduce a finalist."""
-    directive = manifest["directive"]
-    return {
-        "strategy": directive["strategy"],
-        "timeframe": directive["timeframe"],
-        "broker": directive.get("broker", "default"),
-        "start": directive.get("start"),
-        "end": directive.get("end"),
-        "capital": directive.get("capital"),
-        "max_hold_bars": directive.get("max_hold_bars"),
-        "stops_from": directive.get("stops_from", "fill"),
-        "scenarios": list(directive.get("stage2", {}).get("scenarios", ["A", "B", "C"])),
-        "strategy_paths": list(manifest.get("strategy_dirs") or directive.get("strategy_paths") or []),
-    }
+def _params_lines(finalists: list[FinalistSummary]) -> list[str]:
+    lines = []
+    for finalist in finalists:
+        text = " ".join(f"{name}={_param(value)}" for name, value in finalist.params.items())
+        lines += textwrap.wrap(text, TABLE_WIDTH, initial_indent=f"  {finalist.symbol} #{finalist.rank}  ",
+                               subsequent_indent=" " * (len(finalist.symbol) + len(str(finalist.rank)) + 6))
+    return lines
 
 
-def format_top_yaml(entries: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
-    """Return a YAML list: per finalist, the reproduction settings, ``params`` and recorded ``metrics``."""
-    import yaml
+class _PlainDumper(yaml.SafeDumper):
+    """A YAML dumper that writes repeated values out instead of anchors (``&id001``) and aliases."""
 
-    settings = reproduction_settings(manifest)
-    documents = []
-    for entry in entries:
-        documents.append({"run_id": manifest["run_id"], "symbol": entry["symbol"], "rank": entry["rank"],
-                          **settings, "params": entry["params"], "metrics": json_safe(entry["metrics"])})
-    return str(yaml.safe_dump(documents, sort_keys=False, default_flow_style=False))
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def format_top_yaml(finalists: list[FinalistSummary], manifest: RunManifest) -> str:
+    """Return a YAML list, one entry per finalist, each a complete ``backtest --params-file`` entry."""
+    from tradescan.results.reproduce import params_file_entry
+
+    entries = [params_file_entry(manifest, finalist) for finalist in finalists]
+    return str(yaml.dump(entries, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, allow_unicode=True))
 
 
 # --- dashboard ---------------------------------------------------------------------------------------
@@ -287,33 +330,66 @@ def format_top_yaml(entries: list[dict[str, Any]], manifest: dict[str, Any]) -> 
 
 def _register_dashboard(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "dashboard", help="open the Optuna dashboard on the study storage",
-        description="Serve optuna-dashboard on the sweeps' study storage (optional extra: "
-        "pip install -e .[dashboard]).",
+        "dashboard", help="open optuna-dashboard on a run's study storage (frozen runs read-only)",
+        description="Serve optuna-dashboard on a run's Optuna storage (default: the latest run's journal file). "
+        "Studies of frozen runs are read-only: deleting, renaming or telling them is refused (HTTP 403). "
+        "Optional extra: pip install -e .[dashboard].",
     )
-    parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
+    parser.add_argument("run_id", nargs="?", default=None, help="run whose studies to show (default: the latest)")
+    parser.add_argument("--storage", default=None, help="an Optuna storage instead: journal file path or RDB URL")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=_positive_int, default=8080, help="port (default 8080)")
+    parser.add_argument("--port", type=_port, default=8080, help="port (default 8080)")
     add_results_dir(parser)
     parser.set_defaults(handler=run_dashboard_command)
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535, got {text!r}") from None
+    if not 1 <= value <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"a port is 1-65535, got {value}")
+    return value
+
+
+def dashboard_storage(store: Any, run_id: str | None, storage: str | None) -> tuple[str, str]:
+    """Return the storage spec to serve and a label saying whose it is."""
+    from tradescan.sweep.storage import redact
+
+    if storage is not None:
+        return storage, f"storage {redact(storage)}"
+    if run_id is None:
+        with_storage = [(entry.started is not None, str(entry.started), rid) for rid, entry in store.list_runs().items()
+                        if store.storage_path(rid).exists()]
+        if not with_storage:
+            raise TradeScanError(f"no run with a study storage in {store.root}; run a sweep first or pass --storage")
+        run_id = max(with_storage)[2]
+        label = f"run {run_id} (the latest; name another with 'tradescan dashboard RUN_ID')"
+    else:
+        store.read_manifest(run_id)  # an unknown run gets its "did you mean"
+        label = f"run {run_id}"
+    path = store.storage_path(run_id)
+    if not path.exists():
+        raise TradeScanError(f"run {run_id} has no study storage at {path} (was it swept with --storage?)")
+    return str(path), label
+
+
 def run_dashboard_command(args: argparse.Namespace) -> int:
     """Serve optuna-dashboard until interrupted."""
-    from tradescan.store import ResultsStore
+    from tradescan.results import ResultsStore
+    from tradescan.results.dashboard import dashboard_server
+    from tradescan.sweep.storage import open_storage
 
-    try:
-        import optuna_dashboard
-    except ImportError:
-        raise TradeScanError(
-            "the dashboard needs the optional package optuna-dashboard: pip install -e .[dashboard]"
-        ) from None
     store = ResultsStore(args.results_dir)
-    storage = args.storage or store.default_storage_url()
-    if args.storage is None and not (store.root / "optuna.db").exists():
-        raise TradeScanError(f"no study storage at {store.root / 'optuna.db'}; run a sweep first or pass --storage")
-    print(f"optuna-dashboard on http://{args.host}:{args.port} (storage {storage}); Ctrl-C to stop", file=sys.stderr)
-    optuna_dashboard.run_server(storage, host=args.host, port=args.port)
+    spec, label = dashboard_storage(store, args.run_id, args.storage)
+    server = dashboard_server(open_storage(spec), store, args.host, args.port)
+    print(f"optuna-dashboard on http://{args.host}:{server.server_port} for {label}; frozen runs are read-only; "
+          f"Ctrl-C to stop", file=sys.stderr)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
     return 0
 
 
@@ -330,9 +406,9 @@ def _register_freeze(subparsers: argparse._SubParsersAction) -> None:
 
 def run_freeze_command(args: argparse.Namespace) -> int:
     """Freeze the run and say so."""
-    from tradescan.store import ResultsStore
+    from tradescan.results import ResultsStore
 
     manifest = ResultsStore(args.results_dir).freeze(args.run_id)
-    print(f"run {args.run_id} frozen at {manifest['frozen']}")
+    print(f"run {args.run_id} frozen at {manifest.frozen}")
     return 0
 

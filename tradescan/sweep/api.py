@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tradescan.directive import Directive
 from tradescan.preflight import prepare
-from tradescan.store import ResultsStore
+from tradescan.results.errors import TradeScanNotice
+from tradescan.results.manifest import RunManifest
+from tradescan.results.store import ResultsStore
 from tradescan.sweep.driver import SweepDriver
 from tradescan.sweep.progress import make_progress
+
+
+class StaleLockWarning(TradeScanNotice):
+    """A sweep took over the lock a killed process had left on its run."""
 
 
 @dataclass(frozen=True)
@@ -22,17 +28,17 @@ class SweepResult:
         run_id: the run's id (``<NAME>-<12 hex>``).
         run_dir: its folder in the results store.
         manifest: the final manifest (status per symbol, hashes, timings).
-        storage_url: the Optuna storage the studies live in.
+        storage_url: the Optuna storage the studies live in (a journal file path or an RDB URL).
     """
 
     run_id: str
     run_dir: Path
-    manifest: dict[str, Any]
+    manifest: RunManifest
     storage_url: str
 
     @property
     def status(self) -> str:
-        return str(self.manifest.get("status"))
+        return self.manifest.status
 
 
 def run_sweep(
@@ -48,26 +54,33 @@ def run_sweep(
     """Run a directive's two-stage sweep on Ray and store everything under its run id.
 
     Re-running the same directive on the same data resumes its Optuna studies: finished trials are
-    kept, the total stays at ``search.trials``. A frozen run is refused.
+    kept, the total stays at ``search.trials``. A frozen run is refused, and so is a run another live
+    process is sweeping (its lock names it); a lock left by a killed process is taken over.
 
     Args:
         directive: a directive YAML path or a ``Directive``.
         workers: evaluator actors, one CPU each (``None`` = every CPU Ray offers).
         address: join this Ray cluster instead of starting a local one.
-        storage: Optuna RDB URL (default ``sqlite:///<results>/optuna.db``).
+        storage: Optuna storage: a journal file path or an RDB URL (default
+            ``<results>/runs/<run_id>/optuna.journal``; an RDB is much slower to write, and says so).
         data_dir: the data folder (default ``$TRADESCAN_DATA_DIR`` or ``./data``).
         results_dir: the results folder (default ``$TRADESCAN_RESULTS_DIR`` or ``./results``).
         progress: show a progress bar per symbol when stdout is a terminal.
 
     Raises:
-        TradeScanError: the directive is invalid as a whole, or the run is frozen.
+        TradeScanError: the directive is invalid as a whole, the run is frozen or locked, the catalog
+            is damaged, or the results cannot be written (a full disk is named as such).
     """
     plan = prepare(directive, data_dir=data_dir)
     store = ResultsStore(results_dir)
     store.ensure_writable(plan.run_id)
-    store.root.mkdir(parents=True, exist_ok=True)
-    storage_url = storage or store.default_storage_url()
-    with make_progress(progress) as display:
-        driver = SweepDriver(plan, store, storage_url, workers=workers, address=address, progress=display)
-        manifest = driver.run()
+    store.list_runs()  # a damaged catalog fails now, not after the sweep
+    storage_url = storage or str(store.storage_path(plan.run_id))
+    with store.lock(plan.run_id) as lock:
+        note = lock.takeover_note()
+        if note:
+            warnings.warn(StaleLockWarning(note), stacklevel=2)
+        with make_progress(progress) as display:
+            driver = SweepDriver(plan, store, storage_url, workers=workers, address=address, progress=display)
+            manifest = driver.run()
     return SweepResult(plan.run_id, store.run_dir(plan.run_id), manifest, storage_url)

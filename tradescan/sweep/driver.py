@@ -9,9 +9,11 @@ step raises is recorded in the manifest with its reason and never stops the othe
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.metadata
 import platform
 import time
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +23,22 @@ import optuna
 from optuna.trial import TrialState
 
 from tradescan.preflight import ALLOW, BLOCK, SweepPlan, SymbolCheck, check_symbol
-from tradescan.store import (
-    FINALIST_EQUITY_FILE,
-    FINALIST_TRADES_FILE,
-    STAGE2_FILE,
-    TRIALS_FILE,
-    ResultsStore,
+from tradescan.results.errors import ResultsFileError, ResultsWriteError, TradeScanNotice
+from tradescan.results.manifest import (
+    LineageRecord,
+    ObjectiveRecord,
+    RunManifest,
+    RunStatus,
+    Stage1Summary,
+    Stage2Summary,
+    StageSeconds,
+    SymbolEntry,
+    SymbolStatus,
+    TrialCounts,
     utc_now,
 )
+from tradescan.results.store import ResultsStore
+from tradescan.results.tables import EQUITY, STAGE2, TRADES, TRIALS
 from tradescan.sweep import results
 from tradescan.sweep.evaluator import bars_payload, error_text
 from tradescan.sweep.objectives import get_objective
@@ -38,10 +48,11 @@ from tradescan.sweep.ray_runtime import ensure_ray, put
 from tradescan.sweep.settings import EvaluatorSettings
 from tradescan.sweep.stage1 import Stage1Config, Stage1Result, Stage1Runner
 from tradescan.sweep.stage2 import Stage2Result, run_stage2
-from tradescan.sweep.storage import open_rdb_study, redact, study_name
+from tradescan.sweep.storage import StorageWriteError, open_study, redact, storage_kind, study_name
 
-DONE = "DONE"
-FAILED = "FAILED"
+DONE: SymbolStatus = "DONE"
+FAILED: SymbolStatus = "FAILED"
+BLOCKED: SymbolStatus = "BLOCK"
 _VERSIONED_PACKAGES = ("tradescan", "optuna", "ray", "numpy", "pandas", "pyarrow", "numba", "pydantic")
 
 
@@ -51,24 +62,24 @@ class SymbolFailed(Exception):
 
 @dataclass
 class SymbolRecord:
-    """What the manifest says about one symbol, and its rows for the tables."""
+    """What the driver learnt about one symbol: its manifest entry's parts and its table rows."""
 
-    status: str
+    status: SymbolStatus
     reasons: list[str] = field(default_factory=list)
     error: str | None = None
-    summary: dict[str, Any] = field(default_factory=dict)
+    bars: int | None = None
+    trials: TrialCounts | None = None
+    stage1: Stage1Summary | None = None
+    stage2: Stage2Summary | None = None
     trial_rows: list[dict[str, Any]] = field(default_factory=list)
     stage2_rows: list[dict[str, Any]] = field(default_factory=list)
     trades: list[Any] = field(default_factory=list)
     equity: list[Any] = field(default_factory=list)
 
-    def manifest_entry(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {"status": self.status, **self.summary}
-        if self.reasons:
-            entry["reasons"] = self.reasons
-        if self.error:
-            entry["error"] = self.error
-        return entry
+    def manifest_entry(self) -> SymbolEntry:
+        """Return the symbol's entry of the run manifest."""
+        return SymbolEntry(status=self.status, reasons=tuple(self.reasons), error=self.error, bars=self.bars,
+                           trials=self.trials, stage1=self.stage1, stage2=self.stage2)
 
 
 def package_versions() -> dict[str, str]:
@@ -103,7 +114,7 @@ class SweepDriver:
     Args:
         plan: the prepared directive (``tradescan.preflight.prepare``).
         store: where results go.
-        storage_url: the Optuna RDB storage URL.
+        storage_url: the Optuna storage: a journal file path or an RDB URL (``tradescan.sweep.storage``).
         workers: evaluator actors (``None`` = every CPU Ray offers).
         address: Ray cluster address (``None`` = local).
         progress: the progress display.
@@ -126,7 +137,8 @@ class SweepDriver:
         self.address = address
         self.progress = progress or NullProgress()
         self.records: dict[str, SymbolRecord] = {}
-        self.manifest: dict[str, Any] = {}
+        self.manifest: RunManifest | None = None
+        self.n_workers: int | None = None
         self.stage_seconds: dict[str, float] = {"startup": 0.0, "preflight": 0.0, "stage1": 0.0, "stage2": 0.0}
         self.first_check: Future[SymbolCheck] | None = None
 
@@ -136,8 +148,8 @@ class SweepDriver:
 
     # --- the steps ------------------------------------------------------------------------------
 
-    def run(self) -> dict[str, Any]:
-        """Run every symbol and return the final manifest."""
+    def run(self) -> RunManifest:
+        """Run every symbol and return the final manifest (the caller holds the run's lock)."""
         started = time.perf_counter()
         self.store.ensure_writable(self.run_id)
         symbols = list(self.plan.directive.symbols)
@@ -150,45 +162,57 @@ class SweepDriver:
                 for symbol in symbols:
                     self.records[symbol] = self._run_symbol(pool, self._check(symbol))
                     self._write_tables()
-                    self._write_manifest("running")
             except BaseException as exc:
                 # Ctrl-C or a driver fault: say so in the manifest; a re-run resumes from the stored trials.
-                if self.manifest:
-                    self._write_manifest("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+                self._record_stop(exc)
                 raise
             finally:
                 pool.shutdown()
         self.stage_seconds["total"] = time.perf_counter() - started
-        self._write_manifest(self._final_status(), finished=utc_now())
-        return self.manifest
+        return self._write_manifest(self._final_status(), finished=utc_now())
 
     def _begin_manifest(self) -> None:
         plan = self.plan
         previous = self._previous_manifest()
-        self.manifest = {
-            "run_id": self.run_id,
-            "hash": plan.lineage.hash,
-            "directive": plan.lineage.directive,
-            "source": plan.label,
-            "lineage": plan.lineage.as_dict(),
-            "search_space": str(plan.space.path) if plan.space.path else None,
-            "strategy_dirs": list(plan.strategy_dirs),
-            "storage": redact(self.storage_url),
-            "study_names": {s: study_name(self.run_id, s) for s in plan.directive.symbols},
-            "versions": package_versions(),
-            "started": utc_now(),
-            "first_started": previous.get("first_started") or previous.get("started") or utc_now(),
-            "finished": None,
-            "frozen": None,
-            "symbols": {s: {"status": "PENDING"} for s in plan.directive.symbols},
-        }
+        now = utc_now()
+        self.manifest = RunManifest(
+            run_id=self.run_id,
+            hash=plan.lineage.hash,
+            source=plan.label,
+            directive=plan.lineage.directive,
+            lineage=LineageRecord.model_validate(plan.lineage.as_dict()),
+            objective=ObjectiveRecord(name=plan.directive.stage1.objective, scenario=plan.directive.stage1.scenario,
+                                      min_trades=plan.directive.stage1.min_trades),
+            search_space=str(plan.space.path) if plan.space.path else None,
+            strategy_dirs=tuple(plan.strategy_dirs),
+            storage=redact(self.storage_url),
+            storage_kind=storage_kind(self.storage_url),
+            study_names={s: study_name(self.run_id, s) for s in plan.directive.symbols},
+            versions=package_versions(),
+            workers=self.n_workers,
+            started=now,
+            first_started=previous.first_started if previous else now,
+            symbols={s: SymbolEntry() for s in plan.directive.symbols},
+        )
         self._write_manifest("running")
 
-    def _previous_manifest(self) -> dict[str, Any]:
+    def _previous_manifest(self) -> RunManifest | None:
+        if not self.store.has_manifest(self.run_id):
+            return None  # the run's first sweep
         try:
             return self.store.read_manifest(self.run_id)
-        except Exception:
-            return {}
+        except ResultsFileError as exc:
+            warnings.warn(TradeScanNotice(f"{exc}; this sweep writes a new manifest"), stacklevel=2)
+            return None
+
+    def _record_stop(self, exc: BaseException) -> None:
+        if self.manifest is None:
+            return
+        try:
+            self._write_manifest("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+        except ResultsWriteError as write_error:
+            # The fault being raised is what the person must see; the manifest keeps its last state.
+            exc.add_note(f"the manifest could not record the stop either: {write_error}")
 
     def _start_pool(self, first_symbol: str) -> EvaluatorPool:
         started = time.perf_counter()
@@ -197,7 +221,7 @@ class SweepDriver:
         self.stage_seconds["ray_init"] = time.perf_counter() - started
         pool = EvaluatorPool(EvaluatorSettings.from_plan(self.plan), n_actors)
         pool.warm_up(first_symbol)
-        self.manifest["workers"] = n_actors
+        self.n_workers = n_actors
         self.stage_seconds["startup"] = time.perf_counter() - started
         return pool
 
@@ -219,11 +243,13 @@ class SweepDriver:
     def _run_symbol(self, pool: EvaluatorPool, check: SymbolCheck) -> SymbolRecord:
         if check.status != ALLOW:
             self.progress.note(check.symbol, f"{BLOCK}: {'; '.join(check.reasons)}"[:80])
-            return SymbolRecord(BLOCK, reasons=list(check.reasons))
-        record = SymbolRecord(FAILED, summary={"bars": check.n_bars})
+            return SymbolRecord(BLOCKED, reasons=list(check.reasons))
+        record = SymbolRecord(FAILED, bars=check.n_bars)
         try:
             self._sweep_symbol(pool, check, record)
             record.status = DONE
+        except (StorageWriteError, ResultsWriteError):
+            raise  # a full disk or a refused write is not this symbol's fault: the sweep stops
         except Exception as exc:  # isolation: one symbol's failure is recorded, the others go on
             record.error = _describe_failure(exc)
             self.progress.note(check.symbol, f"{FAILED}: {record.error}"[:80])
@@ -237,20 +263,21 @@ class SweepDriver:
         check.bars = None  # the object store holds them now
         stage1 = self._stage1(pool, symbol)
         record.trial_rows = results.trial_rows(symbol, stage1.trials)
-        record.summary.update(_stage1_summary(stage1))
+        record.trials = _trial_counts(stage1)
+        record.stage1 = _stage1_summary(stage1)
         _require_complete_trials(stage1)
         self.progress.note(symbol, "stage 2")
         stage2 = self._stage2(pool, symbol, stage1)
-        record.summary["stage2"] = {"finalists": len(stage2.finalists), "seconds": round(stage2.seconds, 3),
-                                    "failed": [f.rank for f in stage2.finalists if f.error]}
+        record.stage2 = Stage2Summary(finalists=len(stage2.finalists), seconds=round(stage2.seconds, 3),
+                                      failed_ranks=tuple(f.rank for f in stage2.finalists if f.error))
         record.stage2_rows = results.stage2_rows(symbol, stage2.finalists, self.plan.directive.stage2.scenarios)
         record.trades = results.finalist_trades(symbol, stage2.finalists)
         record.equity = results.finalist_equity(symbol, stage2.finalists)
         self.progress.note(symbol, "done")
 
     def _stage1(self, pool: EvaluatorPool, symbol: str) -> Stage1Result:
-        rdb_study = open_rdb_study(self.storage_url, study_name(self.run_id, symbol))
-        runner = Stage1Runner(symbol, stage1_config(self.plan), self.plan.space, pool, rdb_study, self.progress)
+        study = open_study(self.storage_url, study_name(self.run_id, symbol))
+        runner = Stage1Runner(symbol, stage1_config(self.plan), self.plan.space, pool, study, self.progress)
         stage1 = runner.run()
         self.stage_seconds["stage1"] += stage1.seconds
         return stage1
@@ -263,25 +290,30 @@ class SweepDriver:
     # --- writing --------------------------------------------------------------------------------
 
     def _write_tables(self) -> None:
+        """Commit the four tables with a "running" manifest: one set, so a reader never sees half of it."""
         records = self.records.values()
-        self.store.write_parquet(self.run_id, TRIALS_FILE,
-                                 results.rows_frame({s: r.trial_rows for s, r in self.records.items()}))
-        self.store.write_parquet(self.run_id, STAGE2_FILE,
-                                 results.rows_frame({s: r.stage2_rows for s, r in self.records.items()}))
-        self.store.write_parquet(self.run_id, FINALIST_TRADES_FILE,
-                                 results.concat(frame for r in records for frame in r.trades))
-        self.store.write_parquet(self.run_id, FINALIST_EQUITY_FILE,
-                                 results.concat(frame for r in records for frame in r.equity))
+        tables = {
+            TRIALS.file: results.rows_frame({s: r.trial_rows for s, r in self.records.items()}),
+            STAGE2.file: results.rows_frame({s: r.stage2_rows for s, r in self.records.items()}),
+            TRADES.file: results.concat(frame for r in records for frame in r.trades),
+            EQUITY.file: results.concat((frame for r in records for frame in r.equity), EQUITY.columns),
+        }
+        self._write_manifest("running", tables=tables)
 
-    def _write_manifest(self, status: str, finished: str | None = None) -> None:
-        self.manifest["status"] = status
-        self.manifest["finished"] = finished
-        for symbol, record in self.records.items():
-            self.manifest["symbols"][symbol] = record.manifest_entry()
-        self.manifest["stage_seconds"] = {k: round(v, 3) for k, v in self.stage_seconds.items()}
-        self.store.write_manifest(self.run_id, self.manifest)
+    def _write_manifest(
+        self, status: RunStatus, finished: dt.datetime | None = None, tables: dict[str, Any] | None = None
+    ) -> RunManifest:
+        assert self.manifest is not None, "_begin_manifest comes first"
+        symbols = {**self.manifest.symbols, **{s: r.manifest_entry() for s, r in self.records.items()}}
+        seconds = StageSeconds(**{k: round(v, 3) for k, v in self.stage_seconds.items()})
+        updated = self.manifest.model_copy(update={
+            "status": status, "finished": finished, "symbols": symbols, "stage_seconds": seconds,
+            "workers": self.n_workers,
+        })
+        self.manifest = self.store.commit(self.run_id, updated, tables)
+        return self.manifest
 
-    def _final_status(self) -> str:
+    def _final_status(self) -> RunStatus:
         statuses = {record.status for record in self.records.values()}
         if statuses == {DONE}:
             return "complete"
@@ -292,19 +324,22 @@ class SweepDriver:
         return self.store.run_dir(self.run_id)
 
 
-def _stage1_summary(stage1: Stage1Result) -> dict[str, Any]:
+def _trial_counts(stage1: Stage1Result) -> TrialCounts:
+    counts = stage1.counts
+    return TrialCounts(total=len(stage1.trials), resumed=stage1.resumed, ran=stage1.ran,
+                       complete=counts.get("COMPLETE", 0), fail=counts.get("FAIL", 0), pruned=counts.get("PRUNED", 0))
+
+
+def _stage1_summary(stage1: Stage1Result) -> Stage1Summary:
     complete = [t for t in stage1.trials if t.state == TrialState.COMPLETE and t.value is not None]
     best = max(complete, key=lambda t: (float(t.value or 0.0), -t.number), default=None)
-    summary: dict[str, Any] = {
-        "trials": {"total": len(stage1.trials), "resumed": stage1.resumed, "ran": stage1.ran, **stage1.counts},
-        "stage1_seconds": round(stage1.seconds, 3),
-        "best_value": best.value if best else None,
-        "best_trial": best.number if best else None,
-        "best_params": dict(best.params) if best else None,
-    }
-    if stage1.grid_removed:
-        summary["grid_points_removed_by_constraints"] = stage1.grid_removed
-    return summary
+    return Stage1Summary(
+        seconds=round(stage1.seconds, 3),
+        best_value=best.value if best else None,
+        best_trial=best.number if best else None,
+        best_params=dict(best.params) if best else None,
+        grid_points_removed=stage1.grid_removed,
+    )
 
 
 def _require_complete_trials(stage1: Stage1Result) -> None:

@@ -1,11 +1,13 @@
-"""Tables a sweep writes to the results store (DESIGN §11), built from trials and finalists.
+"""The rows of the tables a sweep writes (DESIGN §11), built from Optuna trials and stage-2 finalists.
 
-* ``trials.parquet``: ``symbol, trial, state, value, error, reason, param_<name>…`` plus the stage-1
-  metrics (one column per metric name);
-* ``stage2.parquet``: one row per symbol × finalist × scenario: ``symbol, rank, trial, scenario,
-  stage1_value, error, params_json, param_<name>…`` plus that scenario's metrics;
-* ``finalists_trades.parquet`` / ``finalists_equity.parquet``: the finalists' trades and equity with
-  ``symbol`` and ``rank`` columns (equity: one column per scenario, long over time).
+The files and their column names are declared in ``tradescan.results.tables``; this module only turns
+the sweep's objects into rows in that shape:
+
+* trials: ``symbol, trial, state, value, error, reason, param_<name>…`` plus the stage-1 metrics;
+* stage2: one row per symbol × finalist × scenario: ``symbol, rank, trial, scenario, stage1_value,
+  error, params_json, param_<name>…`` plus that scenario's metrics;
+* trades / equity: the finalists' trades and equity with ``symbol`` and ``rank`` in front (equity:
+  ``time`` and one column per scenario, long over time).
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ from typing import Any
 import pandas as pd
 from optuna.trial import FrozenTrial
 
+from tradescan.results.tables import PARAM_PREFIX, TRADES, param_column
 from tradescan.sweep.stage2 import Finalist
-
-PARAM_PREFIX = "param_"
 
 
 def _as_float(value: Any) -> float:
@@ -43,7 +44,7 @@ def trial_rows(symbol: str, trials: Iterable[FrozenTrial]) -> list[dict[str, Any
             "error": trial.user_attrs.get("error"),
             "reason": trial.user_attrs.get("reason"),
         }
-        row.update({f"{PARAM_PREFIX}{name}": value for name, value in trial.params.items()})
+        row.update({param_column(name): value for name, value in trial.params.items()})
         metrics = trial.user_attrs.get("metrics") or {}
         row.update({name: _as_float(value) for name, value in metrics.items()})
         rows.append(row)
@@ -65,7 +66,7 @@ def stage2_rows(symbol: str, finalists: Iterable[Finalist], scenarios: Iterable[
                 "error": finalist.error,
                 "params_json": json.dumps(params, sort_keys=True),  # exact values (None stays None)
             }
-            row.update({f"{PARAM_PREFIX}{name}": value for name, value in params.items()})
+            row.update({param_column(name): value for name, value in params.items()})
             row.update(finalist.metrics.get(scenario, {}))
             rows.append(row)
     return rows
@@ -89,7 +90,7 @@ def finalist_equity(symbol: str, finalists: Iterable[Finalist]) -> list[pd.DataF
     return frames
 
 
-def concat(frames: Iterable[pd.DataFrame], lead: tuple[str, ...] = ("symbol", "rank")) -> pd.DataFrame:
+def concat(frames: Iterable[pd.DataFrame], lead: tuple[str, ...] = TRADES.columns) -> pd.DataFrame:
     """Concatenate frames and put the ``lead`` columns first (an empty frame when there are none)."""
     present = [frame for frame in frames if not frame.empty]
     if not present:

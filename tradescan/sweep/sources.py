@@ -74,7 +74,7 @@ class OptunaSource:
     def tell(self, asked: AskedTrial, state: TrialState, value: float | None, attrs: Mapping[str, Any]) -> None:
         for key, attr in attrs.items():
             asked.handle.set_user_attr(key, attr)
-        _tell(self.study, asked.handle, value if state == TrialState.COMPLETE else None, state)
+        self.study.tell(asked.handle, value if state == TrialState.COMPLETE else None, state=state)
 
 
 class GridSource:
@@ -119,27 +119,3 @@ class RandomSource:
 
 
 PlannedSource = GridSource | RandomSource
-
-
-def _tell(study: optuna.Study, trial: optuna.Trial, value: float | None, state: TrialState) -> None:
-    """Tell Optuna a result without ``Study.tell``'s deep copy of the finished trial.
-
-    ``Study.tell`` returns a deep copy of the trial, which measured ~1 ms per trial here — more than the
-    random sampler's whole ask/tell — on the driver's critical path. The same internal function does
-    the telling; if a future Optuna moves it, the public ``Study.tell`` is used.
-    """
-    if _TELL_WITHOUT_COPY is None:
-        study.tell(trial, value, state=state)
-    else:
-        _TELL_WITHOUT_COPY(study, trial, value, state, suppress_warning=True)
-
-
-def _internal_tell() -> Any:
-    try:
-        from optuna.study._tell import _tell_with_warning
-    except ImportError:  # pragma: no cover - depends on the Optuna version
-        return None
-    return _tell_with_warning
-
-
-_TELL_WITHOUT_COPY = _internal_tell()

@@ -31,7 +31,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from tradescan.cli.common import json_safe
+from tradescan.jsonsafe import json_safe
 from tradescan.search_space import SearchSpace
 from tradescan.sweep.grid import plan_grid
 from tradescan.sweep.objectives import Objective, ObjectiveError, stage1_value

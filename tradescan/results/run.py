@@ -1,0 +1,105 @@
+"""``tradescan.load_run``: one stored run, its typed manifest and its tables as DataFrames (DESIGN §11).
+
+``load_run`` reads the manifest once; each table is read on first use and checked against that
+manifest (the commit that wrote it), so every frame of one ``Run`` belongs to the same commit. A run
+that a sweep re-committed since it was loaded says so instead of mixing two states.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from tradescan.results.errors import ResultsFileError
+from tradescan.results.manifest import RunManifest
+from tradescan.results.store import READ_ATTEMPTS, READ_PAUSE_S, ResultsStore, TableMismatch
+from tradescan.results.tables import EQUITY, GUARDS, STAGE2, TRADES, TRIALS, Table
+
+
+class Run:
+    """A stored run: ``manifest`` (``RunManifest``) and the tables ``trials``, ``stage2``, ``trades``,
+    ``equity`` and ``guards`` as DataFrames (an empty frame with the table's columns when the run has
+    none, e.g. ``guards`` before the guard stage ran).
+
+    Attributes:
+        run_id: the run's id.
+        manifest: the typed manifest the tables are checked against.
+        path: the run's folder.
+    """
+
+    def __init__(self, store: ResultsStore, manifest: RunManifest) -> None:
+        self.store = store
+        self.manifest = manifest
+        self.run_id = manifest.run_id
+        self.path: Path = store.run_dir(manifest.run_id)
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __repr__(self) -> str:
+        return f"Run({self.run_id!r}, status={self.manifest.status!r}, symbols={list(self.manifest.symbols)})"
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """Stage-1 trials: ``symbol, trial, state, value, error, reason, param_<name>…`` and the metrics."""
+        return self.table(TRIALS)
+
+    @property
+    def stage2(self) -> pd.DataFrame:
+        """One row per symbol × finalist × scenario: ``symbol, rank, trial, scenario, …, param_…`` and metrics."""
+        return self.table(STAGE2)
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """The finalists' trades with ``symbol`` and ``rank`` in front."""
+        return self.table(TRADES)
+
+    @property
+    def equity(self) -> pd.DataFrame:
+        """The finalists' equity: ``symbol, rank, time`` and one column per scenario."""
+        return self.table(EQUITY)
+
+    @property
+    def guards(self) -> pd.DataFrame:
+        """Guard results: ``symbol, rank, guard, value, threshold, passed, critical, detail``."""
+        return self.table(GUARDS)
+
+    def table(self, table: Table) -> pd.DataFrame:
+        """Return ``table`` as committed with this run's manifest (read once, then kept)."""
+        if table.name not in self._frames:
+            self._frames[table.name] = self._read(table)
+        return self._frames[table.name]
+
+    def _read(self, table: Table) -> pd.DataFrame:
+        for _ in range(READ_ATTEMPTS):
+            try:
+                frame = self.store.read_table(self.run_id, table.file, self.manifest)
+            except TableMismatch:
+                if self.store.read_manifest(self.run_id).commit != self.manifest.commit:
+                    raise ResultsFileError(
+                        f"run {self.run_id} was written again since it was loaded (commit "
+                        f"{self.manifest.commit}); load it again with tradescan.load_run({self.run_id!r})"
+                    ) from None
+                time.sleep(READ_PAUSE_S)  # the same commit is still being published
+                continue
+            return frame if frame is not None else pd.DataFrame(columns=list(table.columns))
+        raise ResultsFileError(
+            f"{self.path / table.file}: written by another commit than manifest.json lists "
+            f"({self.manifest.commit}); was a file copied in by hand? Re-run the sweep to rewrite the tables"
+        )
+
+
+def load_run(run_id: str, results_dir: str | os.PathLike[str] | None = None) -> Run:
+    """Return a stored run: ``.manifest`` and the tables ``.trials .stage2 .trades .equity .guards``.
+
+    Args:
+        run_id: the run's id (see ``tradescan runs``).
+        results_dir: the results folder (default ``$TRADESCAN_RESULTS_DIR`` or ``./results``).
+
+    Raises:
+        UnknownNameError: no such run (the message lists the known ones).
+        ResultsFileError: the manifest or a table is damaged, unreadable or from another commit.
+    """
+    store = ResultsStore(results_dir)
+    return Run(store, store.read_manifest(run_id))
