@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 from tradescan.report.frames import daily_drawdown_pct, daily_equity
 
 R_BIN_WIDTH = 0.25  # R-multiple histogram bins
+PRICE_SCENARIO = "B"  # the default scenario (stage 1's): its trades are drawn on the price
 SCENARIO_COLOURS = ("#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#9467bd", "#8c564b")
 
 
@@ -59,10 +60,10 @@ def r_distribution_figure(trades: pd.DataFrame, scenarios: list[str], title: str
     for number, scenario in enumerate(scenarios):
         values = trades.loc[trades["scenario"] == scenario, "r_multiple"].astype(np.float64)
         values = values[np.isfinite(values)]
-        figure.add_trace(go.Histogram(x=values.to_numpy(), name=scenario, opacity=0.55,
+        figure.add_trace(go.Histogram(x=values.to_numpy(), name=scenario,
                                       marker={"color": colour(number)},
                                       xbins={"size": R_BIN_WIDTH}))
-    figure.update_layout(title=title, barmode="overlay", xaxis_title="R multiple", yaxis_title="trades",
+    figure.update_layout(title=title, barmode="group", xaxis_title="R multiple", yaxis_title="trades",
                          height=320)
     return figure
 
@@ -74,7 +75,7 @@ def price_trades_figure(trades: pd.DataFrame, equity: pd.DataFrame, scenarios: l
     Args:
         trades: the trades of every scenario (``entry_time``, ``entry_price``, ``exit_time``, ...).
         equity: ``time`` and one column per scenario.
-        scenarios: the scenarios to draw; the trades shown on the price are the first one's.
+        scenarios: the scenarios to draw; the price shows the trades of B when drawn, else of the first.
         bars: the bars (``time`` and ``close``) for the price line, or ``None`` to show the trades only.
         title: the figure's title.
     """
@@ -85,7 +86,8 @@ def price_trades_figure(trades: pd.DataFrame, equity: pd.DataFrame, scenarios: l
         figure.add_trace(go.Scatter(x=pd.DatetimeIndex(frame["time"]), y=frame["close"].to_numpy(np.float64),
                                     mode="lines", name="close", line={"color": "#777", "width": 1}), row=1, col=1)
     if scenarios:
-        _add_trade_markers(figure, trades[trades["scenario"] == scenarios[0]], scenarios[0])
+        shown = PRICE_SCENARIO if PRICE_SCENARIO in scenarios else scenarios[0]
+        _add_trade_markers(figure, trades[trades["scenario"] == shown], shown)
     add_equity_traces(figure, equity, scenarios, row=2, drawdown_row=3)
     figure.update_yaxes(title_text="price", row=1, col=1)
     figure.update_yaxes(title_text="equity", row=2, col=1)
