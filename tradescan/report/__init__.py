@@ -16,4 +16,6 @@ from __future__ import annotations
 from tradescan.report.api import REPORT_FILE, write_report
 from tradescan.report.excel import MASTER_FILTER_FILE, trade_report_name, write_excel, write_master_filter
 
-__all__ = ["MASTER_FILTER_FILE", "REPORT_FILE", "trade_report_name", "write_excel", "write_master_filter", "write_report"]
+__all__ = [
+    "MASTER_FILTER_FILE", "REPORT_FILE", "trade_report_name", "write_excel", "write_master_filter", "write_report",
+]
