@@ -22,7 +22,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -167,10 +167,11 @@ def master_rows(manifest: RunManifest, stage2: pd.DataFrame, guards: pd.DataFram
                 per_scenario: bool = False) -> list[dict[str, Any]]:
     """Return the rows of a run's finalists: per finalist (metrics as ``<metric>_<scenario>``) or, with
     ``per_scenario``, per finalist × scenario; the verdict columns when the guard stage ran."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     if stage2.empty:
         return rows
-    for (symbol, rank), finalist in stage2.groupby(["symbol", "rank"], sort=True):
+    for key, finalist in stage2.groupby(["symbol", "rank"], sort=True):
+        symbol, rank = cast(tuple[str, int], key)
         first = finalist.iloc[0]
         head = {"run_id": manifest.run_id, "name": manifest.directive.get("name"),
                 "strategy": manifest.directive.get("strategy"), "timeframe": manifest.directive.get("timeframe"),

@@ -52,7 +52,7 @@ def grid_levels(values: pd.Series) -> pd.Series:
     low, high = float(numbers.min()), float(numbers.max())
     width = (high - low) / MAX_GRID_LEVELS
     index = np.minimum(((numbers - low) / width).astype(np.int64), MAX_GRID_LEVELS - 1)
-    return low + (index + 0.5) * width
+    return pd.Series(low + (index + 0.5) * width, index=values.index)
 
 
 def pair_grid(trials: pd.DataFrame, x: str, y: str, how: str) -> pd.DataFrame:

@@ -10,6 +10,7 @@ the number of figures), which is what the browser test reads.
 from __future__ import annotations
 
 import html
+import math
 import numbers
 from collections.abc import Callable, Sequence
 
@@ -139,7 +140,7 @@ def _is_number(value: object) -> bool:
 
 def returns_colour(value: object) -> str:
     """Return a cell background for a return in %: green for gains, red for losses, by size."""
-    if not _is_number(value) or value != value:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or math.isnan(value):
         return ""
     strength = min(abs(float(value)) / 5.0, 1.0)  # 5 % a month is full colour
     tint = "26,127,55" if float(value) >= 0 else "180,35,24"
