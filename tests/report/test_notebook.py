@@ -35,7 +35,7 @@ def test_stats_is_one_row_per_scenario_with_every_metric(result: BacktestResult)
     assert str(stats["trades"].dtype) == "int64"
 
 
-def test_plot_draws_price_with_b_trades_then_equity_and_drawdown_per_scenario(result: BacktestResult, bars: pd.DataFrame) -> None:
+def test_plot_draws_price_with_b_trades_then_equity_and_drawdown(result: BacktestResult, bars: pd.DataFrame) -> None:
     figure = result.plot(bars)
     names = [trace.name for trace in figure.data]
     assert names == ["close", "long entry B", "short entry B", "trades B", "equity A", "drawdown A",
@@ -44,7 +44,7 @@ def test_plot_draws_price_with_b_trades_then_equity_and_drawdown_per_scenario(re
     assert len(figure.data[1].x) == int((trades_b["side"] == 1).sum())
     assert len(figure.data[2].x) == int((trades_b["side"] == -1).sum())
     assert len(figure.data[3].x) == 3 * len(trades_b)  # entry, exit, gap per trade
-    assert [t.name for t in result.plot().data][0] == "long entry B"
+    assert result.plot().data[0].name == "long entry B"  # without bars: no price line
 
 
 def test_run_stats_and_plot_of_a_stored_finalist(swept: SweptRun) -> None:
