@@ -80,7 +80,7 @@ def sweep_rate(
 ) -> tuple[float, float | None, float | None]:
     """Run a sweep; return (stage-1 trials/s, seconds from start to the first result, ray.init seconds)."""
     from tradescan.preflight import prepare
-    from tradescan.store import ResultsStore
+    from tradescan.results import ResultsStore
     from tradescan.sweep.driver import SweepDriver
 
     started = time.perf_counter()
@@ -88,10 +88,12 @@ def sweep_rate(
     plan = prepare(directive, data_dir=data_dir)
     store = ResultsStore(results)
     store.root.mkdir(parents=True, exist_ok=True)
-    manifest = SweepDriver(plan, store, store.default_storage_url(), workers=workers, progress=clock).run()  # type: ignore[arg-type]
-    entry = manifest["symbols"][SYMBOL]
-    ray_init_s = manifest["stage_seconds"].get("ray_init")
-    return entry["trials"]["ran"] / entry["stage1_seconds"], clock.first_result_s, ray_init_s
+    with store.lock(plan.run_id):
+        driver = SweepDriver(plan, store, str(store.storage_path(plan.run_id)), workers=workers, progress=clock)  # type: ignore[arg-type]
+        manifest = driver.run()
+    entry = manifest.symbols[SYMBOL]
+    assert entry.trials is not None and entry.stage1 is not None
+    return entry.trials.ran / entry.stage1.seconds, clock.first_result_s, manifest.stage_seconds.ray_init
 
 
 def single_core_rate(data_dir: Path, n_trials: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,14 +83,35 @@ def test_invalid_directive_is_one_line_naming_every_field(capsys: pytest.Capture
     assert "stage2.top_k:" in err and "foo: unknown field" in err
 
 
+def _fits(text: str) -> bool:
+    return all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_sweep_summary_table_names_the_objective(
+    capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any]
+) -> None:
+    from tradescan.cli.sweep_cmd import format_sweep_summary
+    from tradescan.results import load_run
+
+    text = format_sweep_summary(load_run(swept["run_id"], workspace["results"]).manifest, "RUN_DIR")
+    lines = text.splitlines()
+    assert lines[0] == f"run {swept['run_id']}: complete  (RUN_DIR)"
+    assert lines[1] == "stage 1 maximised sharpe on scenario B; fewer than 20 trades penalised"
+    assert "best sharpe B" in lines[2] and lines[4].split()[:4] == ["EURUSD", "DONE", "12", "12/0/0"]
+    assert _fits(text)
+
+
 def test_runs_lists_the_sweep(
     capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any]
 ) -> None:
     code, out, _ = _run(capsys, "runs", "--json", "--results-dir", str(workspace["results"]))
     runs = json.loads(out)
     assert code == 0 and runs[0]["run_id"] == swept["run_id"] and runs[0]["status"] == "complete"
+    assert runs[0]["symbols"] == ["EURUSD"] and runs[0]["strategy"] == "S1_TREND_EMA_ATR_ADX"
     code, out, _ = _run(capsys, "runs", "--results-dir", str(workspace["results"]))
-    assert swept["run_id"] in out
+    assert code == 0 and swept["run_id"] in out and _fits(out)
+    assert out.splitlines()[0].split() == ["run", "id", "status", "strategy", "tf", "symbols", "started", "(UTC)",
+                                           "frozen"]
 
 
 def test_top_formats(capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any]) -> None:
@@ -99,26 +121,76 @@ def test_top_formats(capsys: pytest.CaptureFixture[str], workspace: dict[str, Pa
     assert code == 0 and [e["rank"] for e in entries] == [1, 2, 3]
     assert set(entries[0]) == {"symbol", "rank", "params", "metrics"}
     assert set(entries[0]["metrics"]) == {"A", "B", "C"} and "ema_fast" in entries[0]["params"]
+    assert type(entries[0]["metrics"]["B"]["trades"]) is int
     code, out, _ = _run(capsys, "top", swept["run_id"], "--k", "2", "--format", "csv", "--scenario", "C", *results)
     lines = out.strip().splitlines()
     assert lines[0].startswith("symbol,rank,trial,scenario") and len(lines) == 3 and ",C," in lines[1]
-    code, out, _ = _run(capsys, "top", swept["run_id"], "--symbol", "EURUSD", "--k", "1", *results)
-    assert code == 0 and "sharpe" in out.splitlines()[0] and len(out.strip().splitlines()) == 2
     code, out, err = _run(capsys, "top", swept["run_id"], "--symbol", "GBPUSD", *results)
     assert code == 2 and "no finalists for 'GBPUSD'" in err
     code, out, err = _run(capsys, "top", "NOPE-123", *results)
     assert code == 2 and "unknown run" in err
 
 
+def test_top_table_names_its_metrics_and_shows_every_scenario(
+    capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any]
+) -> None:
+    code, out, _ = _run(capsys, "top", swept["run_id"], "--symbol", "EURUSD", "--k", "2",
+                        "--results-dir", str(workspace["results"]))
+    lines = out.splitlines()
+    assert code == 0 and _fits(out)
+    assert lines[0] == f"finalists of run {swept['run_id']}, ranked by stage-1 sharpe B; other columns from stage 2"
+    assert lines[1].split() == ["stage", "1", "sharpe", "trades", "PF", "max", "DD", "%", "net", "PnL"]
+    assert lines[2].split() == ["symbol", "#", "trial", "sharpe", "B", "A/B/C", "B", "B", "B", "B", "note"]
+    best = json.loads(main_json(capsys, "top", swept["run_id"], "--k", "1", "--format", "json",
+                                "--results-dir", str(workspace["results"])))[0]
+    sharpe = "/".join(f"{best['metrics'][s]['sharpe']:.2f}" if abs(best["metrics"][s]["sharpe"]) >= 1
+                      else f"{best['metrics'][s]['sharpe']:.3f}" for s in "ABC")
+    row = lines[4].split()
+    assert row[:3] == ["EURUSD", "1", str(best_trial(best, workspace, swept))] and row[4] == sharpe
+    assert row[5] == str(best["metrics"]["B"]["trades"])
+    assert lines[7] == "parameters:" and lines[8].startswith("  EURUSD #1  ")
+
+
+def main_json(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    code, out, _ = _run(capsys, *argv)
+    assert code == 0
+    return out
+
+
+def best_trial(best: dict[str, Any], workspace: dict[str, Path], swept: dict[str, Any]) -> int:
+    from tradescan.results import load_run, top_finalists
+
+    return top_finalists(load_run(swept["run_id"], workspace["results"]), k=1)[0].trial
+
+
+def test_top_yaml_has_one_plain_entry_per_symbol_and_rank(
+    capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any]
+) -> None:
+    results = ["--results-dir", str(workspace["results"])]
+    out = main_json(capsys, "top", swept["run_id"], "--format", "yaml", *results)
+    assert "&id" not in out and "*id" not in out  # no PyYAML anchors or aliases
+    assert re.search(r"trades: \d+\.0\b", out) is None and re.search(r"trades: \d+\n", out)
+    entries = yaml.safe_load(out)
+    assert [(e["symbol"], e["rank"]) for e in entries] == [("EURUSD", 1), ("EURUSD", 2), ("EURUSD", 3)]
+    first = entries[0]
+    assert list(first) == ["run_id", "strategy", "symbol", "timeframe", "rank", "trial", "start", "end",
+                           "strategy_paths", "params", "settings", "metrics"]
+    assert first["settings"] == {"broker": "default", "capital": {"initial": 10000, "currency": "USD",
+                                 "risk_per_trade": 0.002, "compounding": True}, "max_hold_bars": 96,
+                                 "stops_from": "fill", "scenarios": ["A", "B", "C"]}
+    assert all(type(first["metrics"][s]["trades"]) is int for s in "ABC")
+    only = yaml.safe_load(main_json(capsys, "top", swept["run_id"], "--symbol", "EURUSD", "--rank", "2",
+                                    "--format", "yaml", *results))
+    assert [(e["symbol"], e["rank"]) for e in only] == [("EURUSD", 2)] and only[0] == entries[1]
+
+
 def test_top_yaml_reproduces_through_the_backtest_cli(
     capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any], tmp_path: Path
 ) -> None:
-    code, out, _ = _run(capsys, "top", swept["run_id"], "--k", "1", "--format", "yaml",
+    code, out, _ = _run(capsys, "top", swept["run_id"], "--symbol", "EURUSD", "--rank", "1", "--format", "yaml",
                         "--results-dir", str(workspace["results"]))
     assert code == 0
     best = yaml.safe_load(out)[0]
-    assert {"strategy", "symbol", "timeframe", "broker", "start", "end", "capital", "max_hold_bars", "stops_from",
-            "params", "metrics"} <= set(best)
     params_file = tmp_path / "best.yaml"
     params_file.write_text(out)
     code, out, _ = _run(capsys, "backtest", "--strategy", best["strategy"], "--symbol", best["symbol"],
@@ -139,10 +211,26 @@ def test_freeze_then_rerun_is_refused(capsys: pytest.CaptureFixture[str], worksp
 
 
 def test_dashboard_without_the_extra_names_the_install(capsys: pytest.CaptureFixture[str],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "optuna_dashboard", None)
-    code, _, err = _run(capsys, "dashboard")
+    code, _, err = _run(capsys, "dashboard", "--storage", str(tmp_path / "j.journal"))
     assert code == 2 and "pip install -e .[dashboard]" in err
+
+
+@pytest.mark.parametrize(("port", "message"), [("70000", "a port is 1-65535, got 70000"),
+                                               ("0", "a port is 1-65535, got 0"),
+                                               ("http", "expected a port number 1-65535, got 'http'")])
+def test_dashboard_port_out_of_range_is_one_line(capsys: pytest.CaptureFixture[str], port: str, message: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["dashboard", "--port", port])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err == f"tradescan dashboard: error: argument --port: {message} (see --help)\n"
+
+
+def test_dashboard_without_runs_says_what_to_do(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "dashboard", "--results-dir", str(tmp_path))
+    assert code == 2 and err == (f"tradescan: error: no run with a study storage in {tmp_path.resolve()}; run a sweep "
+                                 f"first or pass --storage\n")
 
 
 def test_quickstart_synthesizes_missing_data_and_prints_the_top(
@@ -155,5 +243,15 @@ def test_quickstart_synthesizes_missing_data_and_prints_the_top(
     code, out, _ = _run(capsys, "quickstart", "--workers", "2", "--directive", str(directive),
                         "--data-dir", str(tmp_path / "data"), "--results-dir", str(tmp_path / "results"))
     assert code == 0
-    assert "synthesized 30,000 H4 bars of GBPUSD" in out and "top 3 per symbol" in out and "GBPUSD" in out
+    assert "synthesized 30,000 H4 bars of GBPUSD" in out and "top 3 per symbol:" in out and "GBPUSD" in out
     assert (tmp_path / "data").exists()
+    run_id = next(p.name for p in (tmp_path / "results" / "runs").iterdir())
+    assert out.splitlines()[-6:] == [
+        "next:",
+        f"  the best finalist, every scenario:   tradescan top {run_id} --symbol GBPUSD --rank 1",
+        f"  reproduce it as one backtest:        tradescan top {run_id} --symbol GBPUSD --rank 1 --format yaml > "
+        f"best.yaml",
+        "                                       tradescan backtest --params-file best.yaml",
+        f"  browse every trial:                  tradescan dashboard {run_id}",
+        f"  validate (DSR, PBO, walk-forward):   tradescan validate {run_id}",
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -16,7 +15,8 @@ import pandas as pd
 import pytest
 from conftest import write_directive
 
-from tradescan.store import ResultsStore
+from tradescan.results import ResultsStore
+from tradescan.results.manifest import TrialCounts
 from tradescan.sweep import run_sweep
 from tradescan.sweep.pool import ACTOR_DIED
 from tradescan.sweep.storage import study_name
@@ -46,18 +46,17 @@ def test_rerun_resumes_without_duplicates(tmp_path: Path, small_data_dir: Path) 
     directive = write_directive(tmp_path, search={"sampler": "random", "trials": 16, "seed": 1})
     first = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
     again = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
-    assert again.manifest["symbols"]["EURUSD"]["trials"] == {"total": 16, "resumed": 16, "ran": 0, "COMPLETE": 16}
+    assert again.manifest.symbols["EURUSD"].trials == TrialCounts(total=16, resumed=16, ran=0, complete=16)
     pd.testing.assert_frame_equal(_trials(first.run_dir), _trials(again.run_dir))
 
 
-def _count_trials(db: Path) -> int:
-    if not db.exists():
+def _count_trials(results: Path) -> int:
+    journals = list(results.glob("runs/*/optuna.journal"))
+    if not journals:
         return 0
-    try:
-        with sqlite3.connect(db, timeout=1) as connection:
-            return int(connection.execute("SELECT COUNT(*) FROM trials").fetchone()[0])
-    except sqlite3.OperationalError:
-        return 0  # tables not created yet
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journals[0])))
+    studies = [storage.get_study_id_from_name(study.study_name) for study in storage.get_all_studies()]
+    return sum(len(storage.get_all_trials(study_id, deepcopy=False)) for study_id in studies)
 
 
 def test_resume_after_killing_the_driver(tmp_path: Path, small_data_dir: Path, ray_cluster: object) -> None:
@@ -76,19 +75,19 @@ def test_resume_after_killing_the_driver(tmp_path: Path, small_data_dir: Path, r
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 90
     try:
-        while _count_trials(results / "optuna.db") < 8 and time.monotonic() < deadline:
+        while _count_trials(results) < 8 and time.monotonic() < deadline:
             assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
             time.sleep(0.05)
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-    written_before = _count_trials(results / "optuna.db")
+    written_before = _count_trials(results)
     assert 0 < written_before < trials
     resumed = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=results)
-    summary = resumed.manifest["symbols"]["EURUSD"]["trials"]
-    assert summary["resumed"] >= written_before and summary["total"] == trials
-    study = optuna.load_study(study_name=study_name(resumed.run_id, "EURUSD"),
-                              storage=f"sqlite:///{results / 'optuna.db'}")
+    summary = resumed.manifest.symbols["EURUSD"].trials
+    assert summary is not None and summary.resumed >= written_before and summary.total == trials
+    study = optuna.load_study(study_name=study_name(resumed.run_id, "EURUSD"), storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(resumed.storage_url)))
     numbers = [t.number for t in study.get_trials(deepcopy=False)]
     assert sorted(numbers) == list(range(trials))
     assert len(_trials(resumed.run_dir)) == trials
@@ -132,13 +131,13 @@ def test_a_dying_actor_is_replaced_and_only_its_trial_fails(
 def test_a_symbol_without_data_is_blocked_and_the_other_finishes(tmp_path: Path, small_data_dir: Path) -> None:
     directive = write_directive(tmp_path, symbols=["AUDUSD", "EURUSD"], search={"trials": 8, "sampler": "random"})
     result = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
-    symbols = result.manifest["symbols"]
-    assert symbols["AUDUSD"]["status"] == "BLOCK"
-    assert "no data" in symbols["AUDUSD"]["reasons"][0]
-    assert symbols["EURUSD"]["status"] == "DONE"
+    symbols = result.manifest.symbols
+    assert symbols["AUDUSD"].status == "BLOCK"
+    assert "no data" in symbols["AUDUSD"].reasons[0]
+    assert symbols["EURUSD"].status == "DONE"
     assert result.status == "partial"
     catalog = ResultsStore(tmp_path / "r").list_runs()
-    assert catalog[result.run_id]["status"] == "partial"
+    assert catalog[result.run_id].status == "partial"
 
 
 def test_all_failing_trials_fail_the_symbol_with_the_error(
@@ -152,9 +151,9 @@ def test_all_failing_trials_fail_the_symbol_with_the_error(
     )
     result = run_sweep(directive, workers=1, data_dir=small_data_dir, results_dir=tmp_path / "r")
     for symbol in ("EURUSD", "GBPUSD"):
-        entry = result.manifest["symbols"][symbol]
-        assert entry["status"] == "FAILED"
-        assert "no trial completed" in entry["error"] and "odd fast=" in entry["error"]
+        entry = result.manifest.symbols[symbol]
+        assert entry.status == "FAILED" and entry.error is not None
+        assert "no trial completed" in entry.error and "odd fast=" in entry.error
     assert result.status == "failed"
 
 
@@ -186,9 +185,11 @@ def test_best_finalist_reproduces_through_backtest(tmp_path: Path, small_data_di
     out.write_text(buffer.getvalue(), encoding="utf-8")
     best = yaml.safe_load(out.read_text(encoding="utf-8"))[0]
     bars = tradescan.data.load(best["symbol"], best["timeframe"], best["start"], best["end"], data_dir=small_data_dir)
+    settings = best["settings"]
     replay = tradescan.backtest(bars, best["strategy"], best["params"], symbol=best["symbol"],
-                                scenarios=tuple(best["scenarios"]), broker=best["broker"], capital=best["capital"],
-                                max_hold_bars=best["max_hold_bars"], stops_from=best["stops_from"])
+                                scenarios=tuple(settings["scenarios"]), broker=settings["broker"],
+                                capital=settings["capital"], max_hold_bars=settings["max_hold_bars"],
+                                stops_from=settings["stops_from"])
     for scenario in ("A", "B", "C"):
         assert replay.metrics[scenario]["sharpe"] == best["metrics"][scenario]["sharpe"]
         assert replay.metrics[scenario]["trades"] == best["metrics"][scenario]["trades"]

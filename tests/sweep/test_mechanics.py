@@ -1,13 +1,11 @@
-"""Driver mechanics without Ray: splitting, grids, scoring, and the batched RDB writer."""
+"""Driver mechanics without Ray: splitting, grids, scoring (the trial writer: tests/sweep/test_storage.py)."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import optuna
-import pytest
 from optuna.trial import TrialState
 
 from tradescan.paths import SEARCH_SPACES_DIR
@@ -18,7 +16,6 @@ from tradescan.sweep.objectives import get_objective
 from tradescan.sweep.pool import split_evenly
 from tradescan.sweep.stage1 import Stage1Config, score
 from tradescan.sweep.stage2 import select_finalists
-from tradescan.sweep.storage import TrialWriter, finished_trials, open_rdb_study
 
 CONFIG = Stage1Config("tpe", 1, 10, 4, None, get_objective("sharpe"), 10, 1.0)
 
@@ -66,34 +63,6 @@ def test_finalists_are_distinct_best_first_ties_by_number() -> None:
               _trial(4, None, {"a": 4}, TrialState.FAIL)]
     assert [t.number for t in select_finalists(trials, 10)] == [1, 2, 0]
     assert [t.number for t in select_finalists(trials, 1)] == [1]
-
-
-@pytest.mark.parametrize("fast_path", [True, False])
-def test_writer_stores_trials_like_optuna_would(tmp_path: Path, fast_path: bool) -> None:
-    url = f"sqlite:///{tmp_path / 'optuna.db'}"
-    memory = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
-    distributions = {"x": optuna.distributions.FloatDistribution(0, 1),
-                     "k": optuna.distributions.CategoricalDistribution([None, 1.5, "a"])}
-    for index in range(30):
-        trial = memory.ask(distributions)
-        trial.set_user_attr("metrics", {"trades": index})
-        if index % 7 == 3:
-            trial.set_user_attr("error", "boom")
-            memory.tell(trial, state=TrialState.FAIL)
-        else:
-            memory.tell(trial, float(index) if index % 5 else math.inf)
-    rdb = open_rdb_study(url, "run/EURUSD")
-    writer = TrialWriter(rdb)
-    if not fast_path:
-        writer._storage = None
-    for start in range(0, 30, 8):
-        writer.put(memory.trials[start : start + 8])
-    assert writer.close() == 30
-    stored = finished_trials(optuna.load_study(study_name="run/EURUSD", storage=url))
-    assert [t.number for t in stored] == list(range(30))
-    for original, copy in zip(memory.trials, stored, strict=True):
-        assert (copy.state, copy.value, copy.params, copy.user_attrs) == (
-            original.state, original.value, original.params, original.user_attrs)
 
 
 def test_rich_progress_tracks_rate_and_best() -> None:

@@ -48,6 +48,11 @@ def commit(run_dir: Path, tables: Mapping[str, Writer], manifest: bytes, token: 
     Raises:
         ResultsWriteError: a file could not be staged; the run folder is as it was.
     """
+    publish(run_dir, stage(run_dir, tables, manifest, token))
+
+
+def stage(run_dir: Path, tables: Mapping[str, Writer], manifest: bytes, token: str) -> Path:
+    """Steps 1 and 2: write every file into a staging folder, then mark it ``READY``; return the folder."""
     staging = run_dir / f"{STAGING_PREFIX}{token}"
     try:
         staging.mkdir(parents=True)
@@ -63,7 +68,7 @@ def commit(run_dir: Path, tables: Mapping[str, Writer], manifest: bytes, token: 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    publish(run_dir, staging)
+    return staging
 
 
 def publish(run_dir: Path, staging: Path) -> None:

@@ -81,7 +81,8 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        ending = " (the file is cut off)" if exc.pos >= len(text.rstrip()) else ""
+        stripped = text.rstrip()
+        ending = " (the file is cut off)" if exc.pos >= len(stripped) or not stripped.endswith("}") else ""
         raise ResultsFileError(
             f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}){ending}; expected {what}"
         ) from None
@@ -96,7 +97,10 @@ def read_table(path: Path, what: str) -> tuple[pd.DataFrame, str | None]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(path)
+        # One open file for the footer and the data: a commit renaming a new file over the path between
+        # two opens (pq.read_table(path) opens it twice) would pair one commit's token with another's rows.
+        with path.open("rb") as stream:
+            table = pq.read_table(stream)
     except FileNotFoundError:
         raise
     except OSError as exc:

@@ -132,6 +132,8 @@ class ResultsStore:
 
     def freeze(self, run_id: str) -> RunManifest:
         """Mark ``run_id`` immutable (refused while a sweep writes it) and return its manifest."""
+        if not self.run_dir(run_id).is_dir():
+            self.read_manifest(run_id)  # an unknown run is named; its folder is not made for the lock
         with self._locked(run_id):
             manifest = self.read_manifest(run_id)
             if self.is_frozen(run_id):

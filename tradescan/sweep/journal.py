@@ -35,7 +35,7 @@ class JournalFile(BaseJournalBackend):
         self.path = path
         self._reader = JournalFileBackend(str(path), lock_obj=JournalFileSymlinkLock(str(path), LOCK_GRACE_S))
         self._lock = JournalFileSymlinkLock(str(path), LOCK_GRACE_S)  # the lock file every writer uses
-        self._stream = path.open("ab")
+        self._descriptor: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._synced_at = time.monotonic()
 
     def read_logs(self, log_number_from: int) -> Iterable[dict[str, Any]]:
@@ -43,12 +43,21 @@ class JournalFile(BaseJournalBackend):
         return self._reader.read_logs(log_number_from)
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
-        """Append records as Optuna's file backend does (one JSON line each, under the file's lock)."""
+        """Append records as Optuna's file backend does (one JSON line each, under the file's lock).
+
+        A write that fails part-way (a full disk) is cut off again, so the file never keeps half a
+        record that a later record would turn into a corrupt line.
+        """
         payload = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode("utf-8")
+        descriptor = self._open_descriptor()
         self._lock.acquire()
         try:
-            self._stream.write(payload)
-            self._stream.flush()
+            size_before = os.fstat(descriptor).st_size
+            try:
+                _write_all(descriptor, payload)
+            except OSError:
+                os.ftruncate(descriptor, size_before)
+                raise
         finally:
             self._lock.release()
         if time.monotonic() - self._synced_at >= SYNC_INTERVAL_S:
@@ -56,16 +65,29 @@ class JournalFile(BaseJournalBackend):
 
     def sync(self) -> None:
         """Flush everything appended so far to disk."""
-        os.fsync(self._stream.fileno())
+        os.fsync(self._open_descriptor())
         self._synced_at = time.monotonic()
 
     def close(self) -> None:
         """Sync and close the file."""
-        if not self._stream.closed:
+        if self._descriptor is not None:
             self.sync()
-            self._stream.close()
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    def _open_descriptor(self) -> int:
+        if self._descriptor is None:
+            raise ValueError(f"the journal {self.path} was closed")
+        return self._descriptor
 
     def __del__(self) -> None:
-        if not getattr(self, "_stream", None) or self._stream.closed:
-            return
-        self._stream.close()  # closing flushes Python's buffer; the kernel keeps the bytes
+        descriptor = getattr(self, "_descriptor", None)
+        if descriptor is not None:
+            os.close(descriptor)  # what was written is in the kernel's hands already
+
+
+def _write_all(descriptor: int, payload: bytes) -> None:
+    view = memoryview(payload)
+    while view:
+        written = os.write(descriptor, view)
+        view = view[written:]

@@ -124,8 +124,8 @@ def open_study(spec: str, name: str) -> optuna.Study:
         ), stacklevel=2)
     try:
         return optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
-    except optuna.exceptions.StorageInternalError as exc:
-        raise TradeScanError(f"cannot open study {name} in {redact(spec)}: {_short(exc)}") from None
+    except (OSError, optuna.exceptions.StorageInternalError) as exc:
+        raise write_error(exc, f"study {name} in {redact(spec)}") from None
 
 
 def finished_trials(study: optuna.Study) -> list[FrozenTrial]:
