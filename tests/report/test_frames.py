@@ -54,6 +54,8 @@ def test_grid_levels_bin_a_continuous_parameter_into_equal_bins() -> None:
     assert levels.iloc[0] == pytest.approx(0.5) and levels.iloc[-1] == pytest.approx(9.5)
     few = pd.Series([3, 5, 3, 7])
     assert frames.grid_levels(few).tolist() == [3, 5, 3, 7]
+    labels = pd.Series([f"s{i}" for i in range(20)], dtype="str")  # categorical: never binned
+    assert frames.grid_levels(labels).tolist() == labels.tolist()
 
 
 def test_history_keeps_the_best_value_so_far_and_only_complete_finite_trials_count() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -10,8 +13,13 @@ import pytest
 from report_browser import render, screenshot
 from report_helpers import SweptRun
 
+import tradescan
+from tradescan.cli import main
 from tradescan.report import REPORT_FILE, write_report
+from tradescan.report.document import build_page
 from tradescan.report.html import Page, script_safe
+from tradescan.report.inputs import read_inputs
+from tradescan.results import SymbolEntry
 
 PLOTLY_BANNER = re.compile(r"\* plotly\.js v\d+\.\d+\.\d+")
 
@@ -76,3 +84,26 @@ def test_page_ids_are_numbered_and_json_cannot_close_its_script() -> None:
     assert '<div class="ts-fig" id="fig-0"></div>' in text and 'id="fig-1-spec"' in text
     assert text.count("</script>") == text.count("<script")
     assert script_safe('{"a": "</script>"}') == '{"a": "<\\/script>"}'
+
+
+def test_a_blocked_symbol_gets_its_reason_and_no_charts(swept: SweptRun) -> None:
+    run = tradescan.load_run(swept.run_id, swept.results_dir)
+    inputs = read_inputs(run)
+    symbols = {**run.manifest.symbols, "AUDUSD": SymbolEntry(status="BLOCK", reasons=("no data for AUDUSD H1",))}
+    page = build_page(replace(inputs, manifest=run.manifest.model_copy(update={"symbols": symbols})))
+    assert 'id="sym-AUDUSD"' in page and "AUDUSD: BLOCK — no data for AUDUSD H1" in page
+    section = page[page.index('id="sym-AUDUSD"'):]
+    assert "No complete stage-1 trials." in section and "No stage-2 finalists." in section
+    assert 'class="ts-fig"' not in section
+
+
+def test_sweep_with_no_report_writes_none(swept: SweptRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = swept.results_dir.parent
+    results = tmp_path / "results"
+    shutil.copytree(swept.results_dir, results)
+    for written in [*results.glob("runs/*/*.xlsx"), *results.glob("runs/*/report.html"), *results.glob("*.xlsx")]:
+        written.unlink()
+    code = main(["sweep", str(root / "rep.yaml"), "--workers", "1", "--json", "--no-report",
+                 "--data-dir", str(root / "data"), "--results-dir", str(results)])
+    assert code == 0 and json.loads(capsys.readouterr().out)["reports"] == []
+    assert not list(results.rglob("*.html")) and not list(results.rglob("*.xlsx"))

@@ -32,6 +32,7 @@ def test_importances_need_enough_trials_and_two_parameters() -> None:
     trials = _trials()
     assert landscape.param_importances(trials.head(landscape.MIN_TRIALS_FOR_IMPORTANCE - 1), ["fast", "k_sl"]) == {}
     assert landscape.param_importances(trials, ["fast"]) == {}
+    assert landscape.param_importances(trials.assign(value=1.0), ["fast", "k_sl"]) == {}
 
 
 def test_distributions_span_the_values_taken() -> None:

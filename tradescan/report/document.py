@@ -91,8 +91,9 @@ def _landscape(page: Page, inputs: ReportInputs, symbol: str) -> None:
     if importances:
         page.figure(landscape.importance_figure(importances))
     else:
-        page.paragraph(f"Importances need at least {landscape.MIN_TRIALS_FOR_IMPORTANCE} complete trials and two "
-                       f"varying parameters ({len(trials)} trials, {len(names)} varying).", "note")
+        page.paragraph(f"Importances need at least {landscape.MIN_TRIALS_FOR_IMPORTANCE} complete trials, two "
+                       f"varying parameters and more than one value ({len(trials)} trials, {len(names)} varying "
+                       f"parameters, {trials['value'].nunique()} distinct values).", "note")
     params = landscape.heatmap_params(importances, names)
     if len(params) >= 2:
         page.figure(landscape.heatmaps_figure(trials, params, objective))

@@ -46,7 +46,8 @@ def grid_levels(values: pd.Series) -> pd.Series:
     backtesting.py's ``plot_heatmaps`` groups by the exact parameter values; a continuous parameter
     sampled by TPE has as many values as trials, so it is cut into ``MAX_GRID_LEVELS`` equal bins.
     """
-    if values.dtype == bool or values.dtype == object or values.nunique() <= MAX_GRID_LEVELS:
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    if not numeric or values.nunique() <= MAX_GRID_LEVELS:
         return values
     numbers = values.astype(np.float64)
     low, high = float(numbers.min()), float(numbers.max())

@@ -62,9 +62,10 @@ def distributions_of(trials: pd.DataFrame, names: list[str]) -> dict[str, BaseDi
 def param_importances(trials: pd.DataFrame, names: list[str]) -> dict[str, float]:
     """Return each varying parameter's importance (summing to 1), most important first.
 
-    Returns ``{}`` when there are fewer than ``MIN_TRIALS_FOR_IMPORTANCE`` trials or parameters to rank.
+    Returns ``{}`` when there are fewer than ``MIN_TRIALS_FOR_IMPORTANCE`` trials, fewer than two
+    parameters to rank, or every trial has the same value (nothing to explain).
     """
-    if len(trials) < MIN_TRIALS_FOR_IMPORTANCE or len(names) < 2:
+    if len(trials) < MIN_TRIALS_FOR_IMPORTANCE or len(names) < 2 or trials["value"].nunique() < 2:
         return {}
     distributions = distributions_of(trials, names)
     with _quiet_optuna():
