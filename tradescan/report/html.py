@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io
 import plotly.offline
 
 from tradescan.report.frames import format_number
@@ -101,7 +102,7 @@ class Page:
         """Add a figure: an empty div and its JSON spec, drawn by the loader."""
         ident = f"fig-{self.figures}"
         self.figures += 1
-        spec = script_safe(figure.to_json())
+        spec = script_safe(plotly.io.to_json(figure, engine="json"))  # orjson, when installed, formats otherwise
         self._parts.append(f'<div class="ts-fig" id="{ident}"></div>'
                            f'<script type="application/json" id="{ident}-spec">{spec}</script>')
 
