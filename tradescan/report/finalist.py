@@ -44,7 +44,7 @@ def add_equity_traces(figure: go.Figure, equity: pd.DataFrame, scenarios: list[s
     """Add the daily equity and drawdown lines of every scenario to ``figure``'s two rows."""
     curve = daily_equity(equity, scenarios)
     drawdown = daily_drawdown_pct(equity, scenarios)
-    days = [day.strftime("%Y-%m-%d") for day in pd.DatetimeIndex(curve.index)]
+    days = np.datetime_as_string(pd.DatetimeIndex(curve.index).tz_localize(None).to_numpy(), unit="D")
     for number, scenario in enumerate(scenarios):
         line = {"color": colour(number), "width": 1.5}
         figure.add_trace(go.Scatter(x=days, y=curve[scenario].to_numpy(np.float64), mode="lines",
