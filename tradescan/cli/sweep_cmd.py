@@ -64,6 +64,7 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
     parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
+    parser.add_argument("--no-report", action="store_true", help="skip the HTML report and Excel workbooks")
     add_data_dir(parser)
     add_results_dir(parser)
     parser.set_defaults(handler=run_sweep_command)
@@ -87,14 +88,24 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         result = run_sweep(args.directive, workers=args.workers, address=args.address, storage=args.storage,
                            data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json)
     manifest = result.manifest
+    reports = [] if args.no_report else _write_reports(result.run_id, args.results_dir)
     if args.json:
         dumped = manifest.model_dump(mode="json")
         print_json({"run_id": result.run_id, "status": result.status, "run_dir": str(result.run_dir),
                     "storage": manifest.storage, "symbols": dumped["symbols"],
-                    "stage_seconds": dumped["stage_seconds"]})
+                    "stage_seconds": dumped["stage_seconds"], "reports": reports})
     else:
         print(format_sweep_summary(manifest, str(result.run_dir)))
+        for path in reports:
+            print(f"report: {path}")
     return 0 if result.status == "complete" else EXIT_NOT_ALL_OK
+
+
+def _write_reports(run_id: str, results_dir: str | None) -> list[str]:
+    from tradescan.cli.report_cmd import write_run_reports
+
+    written = write_run_reports(run_id, results_dir=results_dir)
+    return [str(path) for path in [*written["html"], *written["excel"]]]
 
 
 def objective_label(manifest: RunManifest) -> str:

@@ -185,6 +185,23 @@ class BacktestResult:
         """Return trade metrics per ``by`` (scenario, symbol, regime, side, exit_reason), per scenario."""
         return breakdown(self.trades, by)
 
+    def stats(self) -> pd.DataFrame:
+        """Return the metrics as a frame: one row per scenario, one column per metric (notebooks)."""
+        from tradescan.report.notebook import backtest_stats
+
+        return backtest_stats(self)
+
+    def plot(self, bars: pd.DataFrame | None = None) -> Any:
+        """Return an interactive plotly figure: price with the trades, equity and drawdown per scenario.
+
+        Args:
+            bars: the backtested bars (``time`` and ``close``) to draw the price line; without them the
+                price panel shows the trades' entries and exits only.
+        """
+        from tradescan.report.notebook import backtest_figure
+
+        return backtest_figure(self, bars)
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{name}: {int(self.metrics[name]['trades'])}" for name in self.scenarios)
         return f"<BacktestResult {self.strategy} {self.symbol} trades {{{counts}}}>"

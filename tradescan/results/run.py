@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -64,6 +65,18 @@ class Run:
     def guards(self) -> pd.DataFrame:
         """Guard results: ``symbol, rank, guard, value, threshold, passed, critical, detail``."""
         return self.table(GUARDS)
+
+    def stats(self, symbol: str, rank: int = 1) -> pd.DataFrame:
+        """Return a finalist's stage-2 metrics: one row per scenario, one column per metric (notebooks)."""
+        from tradescan.report.notebook import finalist_stats
+
+        return finalist_stats(self, symbol, rank)
+
+    def plot(self, symbol: str, rank: int = 1, bars: pd.DataFrame | None = None) -> Any:
+        """Return a finalist's plotly figure: price with its trades, equity and drawdown per scenario."""
+        from tradescan.report.notebook import finalist_figure
+
+        return finalist_figure(self, symbol, rank, bars)
 
     def table(self, table: Table) -> pd.DataFrame:
         """Return ``table`` as committed with this run's manifest (read once, then kept)."""

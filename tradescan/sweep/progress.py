@@ -1,7 +1,8 @@
 """A progress bar per symbol (rich): trials done, trials per second and the best value so far.
 
-Shown only on a terminal; with ``--json`` or when the output is piped, ``NullProgress`` keeps the same
-interface and prints nothing.
+Shown on a terminal or in Jupyter (rich draws its bars in a notebook cell when ``ipywidgets`` is
+installed, and says to install it otherwise); with ``--json`` or when the output is piped,
+``NullProgress`` keeps the same interface and prints nothing.
 """
 
 from __future__ import annotations
@@ -77,5 +78,15 @@ class RichProgress(NullProgress):
 
 
 def make_progress(enabled: bool) -> NullProgress:
-    """Return a rich progress display when ``enabled`` and stdout is a terminal, else ``NullProgress``."""
-    return RichProgress() if enabled and sys.stdout.isatty() else NullProgress()
+    """Return a rich progress display when ``enabled`` and stdout is a terminal or Jupyter, else ``NullProgress``."""
+    return RichProgress() if enabled and interactive() else NullProgress()
+
+
+def interactive() -> bool:
+    """Return whether progress bars can be seen: stdout is a terminal, or this runs in Jupyter.
+
+    A Jupyter kernel's stdout is not a TTY, yet rich draws live bars in the cell (``is_jupyter``).
+    """
+    from rich import get_console
+
+    return sys.stdout.isatty() or get_console().is_jupyter
