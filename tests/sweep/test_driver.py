@@ -193,11 +193,3 @@ def test_best_finalist_reproduces_through_backtest(tmp_path: Path, small_data_di
         assert replay.metrics[scenario]["sharpe"] == best["metrics"][scenario]["sharpe"]
         assert replay.metrics[scenario]["trades"] == best["metrics"][scenario]["trades"]
         assert replay.metrics[scenario]["net_pnl"] == best["metrics"][scenario]["net_pnl"]
-
-
-def test_more_workers_than_cpus_is_refused(tmp_path: Path, small_data_dir: Path) -> None:
-    from tradescan.errors import TradeScanError
-
-    directive = write_directive(tmp_path, search={"trials": 4, "sampler": "random"})
-    with pytest.raises(TradeScanError, match=r"--workers 3 needs 3 CPUs but the Ray runtime has 2"):
-        run_sweep(directive, workers=3, data_dir=small_data_dir, results_dir=tmp_path / "r")
