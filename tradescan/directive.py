@@ -28,6 +28,7 @@ from tradescan.yaml_files import read_yaml
 SCENARIO_PATTERN = r"^[A-Za-z0-9_]{1,32}$"
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_MAX_HOLD_BARS = 96
+DEFAULT_TRIAL_TIMEOUT_S = 300.0
 UNIVERSE_PREFIX = "universe:"
 
 Sampler = Literal["tpe", "random", "grid"]
@@ -125,6 +126,8 @@ class Directive(_Frozen):
     stops_from: Literal["fill", "signal_close"] = "fill"
     strategy_paths: tuple[str, ...] = ()
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0, le=100_000)
+    # wall-clock seconds one trial may run; a longer one is killed and recorded FAIL (tradescan.sweep.pool)
+    trial_timeout_s: float = Field(default=DEFAULT_TRIAL_TIMEOUT_S, gt=0, le=86_400, strict=True)
 
     @field_validator("symbols")
     @classmethod
