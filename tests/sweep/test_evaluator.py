@@ -18,7 +18,7 @@ from tradescan.preflight import prepare
 from tradescan.sweep.evaluator import EvaluatorCore, bars_payload, error_text
 from tradescan.sweep.settings import EvaluatorSettings
 
-S1_PARAMS = [{"ema_fast": 12, "ema_slow": 60}, {"ema_fast": 30, "ema_slow": 120, "adx_th": 15.0}]
+S1_PARAMS: list[dict[str, Any]] = [{"ema_fast": 12, "ema_slow": 60}, {"ema_fast": 30, "ema_slow": 120, "adx_th": 15.0}]
 
 
 def _core(folder: Path, data_dir: Path, **fields: Any) -> EvaluatorCore:
@@ -56,12 +56,14 @@ def test_a_raising_strategy_gives_its_error_and_where_it_was_raised(
                                                                           {"fast": 3, "slow": 50}])
     assert good is not None and good_error is None
     assert bad is None
-    assert bad_error is not None and bad_error.startswith("ValueError: odd fast=3 is not supported (at test_plugins.py:")
+    assert bad_error is not None
+    assert bad_error.startswith("ValueError: odd fast=3 is not supported (at test_plugins.py:")
 
 
 def test_error_text_names_the_innermost_frame() -> None:
+    empty: dict[str, int] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError as exc:
         text = error_text(exc)
     assert text.startswith("KeyError: 'missing' (at test_evaluator.py:")

@@ -30,7 +30,7 @@ ADDRESS_PROBE_TIMEOUT_S = 5.0
 # Ray's own switch for single-node runtimes: with it off, the node IP is the loopback address and the
 # GCS, raylet and worker servers listen on 127.0.0.1 only (ray._private.services.get_node_ip_address).
 _SINGLE_NODE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-_QUIET = {"log_to_driver": False, "logging_level": "error"}
+_QUIET: dict[str, Any] = {"log_to_driver": False, "logging_level": "error"}
 
 
 def local_cpus() -> int:

@@ -18,7 +18,6 @@ costs a few microseconds for a strategy whose first entry has a stop.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -84,8 +83,16 @@ def with_usable_signal_check(strategy: Strategy) -> Strategy:
     return checked
 
 
-@functools.cache
+_CHECKED_CLASSES: dict[type[Strategy], type[Strategy]] = {}
+
+
 def _checked_class(base: type[Strategy]) -> type[Strategy]:
+    if base not in _CHECKED_CLASSES:
+        _CHECKED_CLASSES[base] = _subclass_with_check(base)
+    return _CHECKED_CLASSES[base]
+
+
+def _subclass_with_check(base: type[Strategy]) -> type[Strategy]:
     def signals(self: Strategy, bars: Any, params: Any) -> Any:
         raw = base.signals(self, bars, params)
         if isinstance(raw, Signals):  # anything else is refused by the session with its own message
