@@ -33,6 +33,8 @@ class FakeEvaluator:
         return os.getpid()
 
     def warm_up(self, symbol: str) -> bool:
+        while symbol == "STUCK":  # a strategy that hangs on its default parameters
+            time.sleep(0.05)
         return True
 
     def load_symbol(self, symbol: str, payload: int) -> int:
@@ -66,8 +68,11 @@ def fake_actor_class(ray_cluster: Any) -> Any:
 def make_pool(fake_actor_class: Any, ray_cluster: Any) -> Iterator[Any]:
     pools: list[EvaluatorPool] = []
 
-    def make(trial_timeout_s: float | None = None) -> EvaluatorPool:
-        pool = EvaluatorPool(None, 2, trial_timeout_s=trial_timeout_s, actor_class=fake_actor_class)  # type: ignore[arg-type]
+    def make(trial_timeout_s: float | None = None, warm_up: str | None = None, start_s: float = 60.0) -> EvaluatorPool:
+        pool = EvaluatorPool(None, 2, trial_timeout_s=trial_timeout_s,  # type: ignore[arg-type]
+                             actor_class=fake_actor_class, actor_start_timeout_s=start_s)
+        if warm_up:
+            pool.warm_up(warm_up)
         pool.add_symbol("EURUSD", ray_cluster.put(7))
         pools.append(pool)
         return pool
@@ -138,6 +143,14 @@ def test_a_pipelined_batch_behind_a_stuck_one_is_rerun(make_pool: Any) -> None:
     assert pool.gather(first) == _expected(1, HANGS, lost={HANGS: time_limit_text(1.0)})
     assert pool.gather(second) == _expected(2, 3)  # killed with the stuck actor, re-run on its replacement
     assert pool.replacements == 2
+
+
+def test_an_actor_stuck_in_its_warm_up_is_replaced_when_the_bars_are_loaded(make_pool: Any) -> None:
+    started = time.monotonic()
+    pool = make_pool(trial_timeout_s=1.0, warm_up="STUCK", start_s=15.0)  # both actors hang before loading
+    assert pool.replacements == 2
+    assert 16.0 <= time.monotonic() - started < 120  # the start allowance (15 s) plus one trial (1 s)
+    assert pool.map("EURUSD", "evaluate_batch", _params(1, 2)) == _expected(1, 2)
 
 
 def test_stream_replaces_dead_and_stuck_actors_and_yields_every_chunk_once(make_pool: Any) -> None:

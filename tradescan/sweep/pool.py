@@ -102,6 +102,7 @@ class EvaluatorPool:
         trial_timeout_s: wall-clock limit of one trial in seconds (``None`` = no limit).
         actor_class: the Ray actor class (default: ``EvaluatorCore`` as a one-CPU actor); the tests
             pass a stand-in that dies or hangs on purpose.
+        actor_start_timeout_s: how long a fresh actor may take to start and load a symbol's bars.
     """
 
     def __init__(
@@ -111,9 +112,11 @@ class EvaluatorPool:
         *,
         trial_timeout_s: float | None = None,
         actor_class: Any = None,
+        actor_start_timeout_s: float = ACTOR_START_TIMEOUT_S,
     ) -> None:
         self.settings = settings
         self.trial_timeout_s = trial_timeout_s
+        self.actor_start_timeout_s = actor_start_timeout_s
         self._actor_class = actor_class
         self._payloads: dict[str, Any] = {}
         self._slots = [self._new_slot() for _ in range(max(1, n_actors))]
@@ -150,14 +153,28 @@ class EvaluatorPool:
         """Register a symbol's bars (an object-store reference put once by the driver) and load them
         into every actor, waiting so that a session that cannot be built fails here, once.
 
+        An actor still busy after the start allowance plus one trial's limit (its queued ``warm_up``
+        runs the strategy, which may hang) is replaced, and the fresh one loads the bars.
+
         Raises:
             ray.exceptions.RayTaskError: building the symbol's session raised in an actor.
         """
         import ray
 
         self._payloads[symbol] = payload_ref
-        loads = [self._ensure_loaded(slot, symbol) for slot in self._slots]
-        ray.get([load for load in loads if load is not None])
+        loads = {index: self._ensure_loaded(slot, symbol) for index, slot in enumerate(self._slots)}
+        waiting = [load for load in loads.values() if load is not None]
+        patience_s = self.actor_start_timeout_s + (self.trial_timeout_s or 0.0)
+        done, _ = ray.wait(waiting, num_returns=len(waiting), timeout=patience_s) if waiting else ([], [])
+        ray.get(done)
+        loaded = set(done)
+        for index, load in loads.items():
+            if load is not None and load not in loaded:
+                self._replace(index, self._slots[index].generation)
+                try:
+                    self._wait_until_ready(index, symbol)
+                except _ActorDied:
+                    raise TradeScanError(f"an evaluator actor died while loading the bars of {symbol}") from None
 
     def release_symbol(self, symbol: str) -> None:
         """Drop a symbol from every actor and forget its reference (frees the object store)."""
@@ -181,12 +198,12 @@ class EvaluatorPool:
         slot = self._slots[index]
         waits = [ref for ref in (slot.started, self._ensure_loaded(slot, symbol)) if ref is not None]
         try:
-            ray.get(waits, timeout=ACTOR_START_TIMEOUT_S)
+            ray.get(waits, timeout=self.actor_start_timeout_s)
         except ray.exceptions.RayActorError:
             raise _ActorDied from None
         except ray.exceptions.GetTimeoutError:
             raise TradeScanError(
-                f"an evaluator actor did not start and load {symbol} within {ACTOR_START_TIMEOUT_S:g} s"
+                f"an evaluator actor did not start and load {symbol} within {self.actor_start_timeout_s:g} s"
             ) from None
         slot.started = None
 
