@@ -84,6 +84,23 @@ def test_a_reused_runtime_is_checked_against_its_own_cpus() -> None:
         ensure_ray(cpus + 1, None)
 
 
+@pytest.mark.usefixtures("ray_cluster")
+def test_another_process_joins_a_loopback_runtime_by_its_address() -> None:
+    import ray
+
+    address = ray.get_runtime_context().gcs_address
+    assert address.startswith("127.0.0.1:")
+    result = _python(
+        f"""
+        import ray
+        from tradescan.sweep.ray_runtime import ensure_ray
+        print(ensure_ray(1, {address!r}), ray.get_runtime_context().gcs_address)
+        """,
+        timeout_s=90,
+    )
+    assert result.stdout.split() == ["1", address], result.stderr[-500:]
+
+
 def test_address_forms() -> None:
     assert split_address("auto") is None
     assert split_address("10.0.0.5:6379") == ("10.0.0.5", 6379)

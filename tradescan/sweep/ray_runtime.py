@@ -17,6 +17,7 @@ Three cases, each checked before anything is started:
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import socket
 from collections.abc import Iterator
@@ -183,11 +184,22 @@ def probe_address(address: str) -> None:
 def _join(address: str) -> None:
     import ray
 
+    target = split_address(address)
+    # A runtime on 127.0.0.1 (another tradescan process's) expects its drivers on that address too.
+    loopback = target is not None and _is_loopback(target[0])
     try:
-        ray.init(address=address, **_QUIET)
+        with _single_node_mode() if loopback else contextlib.nullcontext():
+            ray.init(address=address, **_QUIET)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         message = f"could not join the Ray cluster at {address}: {exc}".replace("\n", " ")
         raise TradeScanError(message[:300]) from None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def put(value: Any) -> Any:
