@@ -14,7 +14,7 @@ Two loops, because the samplers differ in what the next proposal depends on:
 Outcomes map explicitly onto Optuna states in one place, ``trial_state`` (Ray's Optuna adapter habit):
 
 * a constraint is broken        -> PRUNED, not evaluated, the constraint in the user attribute ``reason``
-* the pool lost the trial       -> FAIL, ``error`` = why (the actor died twice, or the trial ran past
+* the pool lost the trial       -> FAIL, ``error`` = why (its actor died on it again when re-run, or it ran past
                                    ``trial_timeout_s``: "exceeded the 300 s trial time limit")
 * the backtest raised           -> FAIL, ``error`` = the error text; this includes a strategy whose
                                    output is "no usable signal" (``tradescan.sweep.usable_signals``)
