@@ -16,6 +16,9 @@ import sys
 from tradescan.cli import main
 
 if __name__ == "__main__":
+    # The cluster files start every node with token authentication; join it the same way (Ray reads
+    # the token from ~/.ray/auth_token, which the launcher copied to this node).
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
     parser = argparse.ArgumentParser(description="run a Trade_Scan sweep on the current Ray cluster")
     parser.add_argument("directive")
     parser.add_argument("--workers", default=None)

@@ -38,6 +38,7 @@ from tradescan.yaml_files import read_yaml
 __all__ = ["SCENARIO_PATTERN", "Directive", "format_validation_error", "load_directive", "parse_directive"]
 
 DEFAULT_BATCH_SIZE = 32
+DEFAULT_TRIAL_TIMEOUT_S = 300.0
 UNIVERSE_PREFIX = "universe:"
 
 Sampler = Literal["tpe", "random", "grid"]
@@ -121,6 +122,8 @@ class Directive(ExecutionSettings):
     stage2: Stage2Settings = Stage2Settings()
     strategy_paths: tuple[str, ...] = ()
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0, le=100_000)
+    # wall-clock seconds one trial may run; a longer one is killed and recorded FAIL (tradescan.sweep.pool)
+    trial_timeout_s: float = Field(default=DEFAULT_TRIAL_TIMEOUT_S, gt=0, le=86_400, strict=True)
 
     @field_validator("symbols")
     @classmethod

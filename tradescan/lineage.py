@@ -16,7 +16,8 @@ runs the whole grid). A run with a *smaller* budget than what is stored uses the
 trials. After an extension, TPE proposes the new trials from the stored ones, so a run raised from 200
 to 300 and one of 300 from scratch share their first 200 trials, not necessarily the other 100 (random
 and grid are identical either way). ``stage2.top_k``: stage 2 is recomputed from the trials on every
-run and its ranks 1..k are the same for any larger k.
+run and its ranks 1..k are the same for any larger k. ``trial_timeout_s``: an operational limit, like
+the worker count (a slower machine needs a larger one); a trial it failed stays FAIL on a resume.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pydantic import BaseModel
 
 RUN_ID_HEX_CHARS = 12
 # Dotted paths of the directive fields that only set how much work a run does (see the module doc).
-BUDGET_FIELDS = ("search.trials", "stage2.top_k")
+BUDGET_FIELDS = ("search.trials", "stage2.top_k", "trial_timeout_s")
 
 
 def canonical_value(value: Any) -> Any:

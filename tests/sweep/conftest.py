@@ -15,11 +15,13 @@ SMALL_BARS = 3_000
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[Any]:
-    """Start Ray once (2 CPUs, no dashboard) and reuse it in every sweep test."""
+    """Start Ray once (2 CPUs, no dashboard, loopback only) and reuse it in every sweep test."""
     ray = pytest.importorskip("ray")
+    from tradescan.sweep.ray_runtime import start_local_runtime
+
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="error")
+        start_local_runtime(num_cpus=2)
     yield ray
     if started_here:
         ray.shutdown()
@@ -60,6 +62,8 @@ PLUGIN_STRATEGIES = textwrap.dedent(
     from __future__ import annotations
 
     import os
+    import time
+    from typing import Literal
 
     import numpy as np
     from pydantic import BaseModel, Field
@@ -110,8 +114,56 @@ PLUGIN_STRATEGIES = textwrap.dedent(
             if params.x == 13:
                 os._exit(1)
             return _cross(bars, 5 + params.x, 40)
+
+
+    class Sleeper(Strategy):
+        """Never returns for x == 7 (a stuck trial)."""
+
+        name = "TEST_SLEEPER"
+
+        class Params(BaseModel):
+            x: int = Field(1, ge=1, le=20)
+
+        def warmup(self, params):
+            return 40
+
+        def signals(self, bars, params):
+            while params.x == 7:
+                time.sleep(0.2)
+            return _cross(bars, 5 + params.x, 40)
+
+
+    class NoSignal(Strategy):
+        """Good signals (``ok``), or one kind of unusable or empty output, chosen by ``kind``."""
+
+        name = "TEST_NO_SIGNAL"
+
+        class Params(BaseModel):
+            kind: Literal["ok", "nan_entry", "nan_after_warmup", "nan_stops", "never", "nan_in_warmup"] = "ok"
+
+        def warmup(self, params):
+            return 40
+
+        def signals(self, bars, params):
+            good = _cross(bars, 10, 40)
+            nan = np.full(len(bars.close), np.nan)
+            entry = good.entry.astype(np.float64)
+            if params.kind == "nan_entry":
+                return Signals(entry=nan, stop_distance=nan, target_distance=nan)
+            if params.kind == "nan_stops":
+                return Signals(entry=good.entry, stop_distance=nan, target_distance=good.target_distance)
+            if params.kind == "never":
+                return Signals(entry=np.zeros(len(entry), np.int8), stop_distance=good.stop_distance,
+                               target_distance=good.target_distance)
+            if params.kind == "nan_after_warmup":
+                entry[[100, 200, 300]] = np.nan
+            if params.kind == "nan_in_warmup":
+                entry[:40] = np.nan
+            return Signals(entry=entry, stop_distance=good.stop_distance, target_distance=good.target_distance)
     '''
 )
+
+NO_SIGNAL_KINDS = ("ok", "nan_entry", "nan_after_warmup", "nan_stops", "never", "nan_in_warmup")
 
 PLUGIN_SPACES = {
     "flaky.yaml": {"params": {"fast": {"type": "int", "low": 2, "high": 40},
@@ -119,6 +171,10 @@ PLUGIN_SPACES = {
                    "constraints": ["fast < slow"]},
     "killer.yaml": {"params": {"x": {"type": "int", "low": 1, "high": 20}},
                     "presets": {"all": {"x": list(range(1, 21))}}},
+    "sleeper.yaml": {"params": {"x": {"type": "int", "low": 1, "high": 20}},
+                     "presets": {"all": {"x": list(range(1, 21))}}},
+    "no_signal.yaml": {"params": {"kind": {"type": "categorical", "choices": list(NO_SIGNAL_KINDS)}},
+                       "presets": {"all": {"kind": list(NO_SIGNAL_KINDS)}}},
 }
 
 

@@ -12,18 +12,7 @@ from tradescan.paths import SEARCH_SPACES_DIR
 from tradescan.registry import get_strategy
 from tradescan.search_space import build_search_space, load_search_space
 from tradescan.sweep.grid import plan_grid
-from tradescan.sweep.objectives import get_objective
-from tradescan.sweep.pool import split_evenly
-from tradescan.sweep.stage1 import Stage1Config, score
 from tradescan.sweep.stage2 import select_finalists
-
-CONFIG = Stage1Config("tpe", 1, 10, 4, None, get_objective("sharpe"), 10, 1.0)
-
-
-def test_split_evenly_keeps_order_and_covers_everything() -> None:
-    assert split_evenly(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
-    assert split_evenly([1, 2], 5) == [[1], [2]]
-    assert split_evenly([], 2) == []
 
 
 def test_grid_plan_applies_constraints_and_caps_trials() -> None:
@@ -41,17 +30,9 @@ def test_grid_plan_applies_constraints_and_caps_trials() -> None:
     assert len(plan_grid(medium, "medium", trials=10**6).points) == 1152
 
 
-def test_score_maps_outcomes_to_states() -> None:
-    state, value, attrs = score(CONFIG, ({"sharpe": 1.0, "trades": 5.0, "profit_factor": math.inf}, None))
-    assert state == TrialState.COMPLETE and value == 0.5 and attrs["metrics"]["profit_factor"] == "inf"
-    state, value, attrs = score(CONFIG, (None, "ValueError: boom"))
-    assert state == TrialState.FAIL and value is None and attrs == {"error": "ValueError: boom"}
-    state, value, attrs = score(CONFIG, ({"sharpe": math.inf, "trades": 50.0}, None))
-    assert state == TrialState.FAIL and "not finite" in attrs["error"]
-
-
 def _trial(number: int, value: float | None, params: dict[str, float], state: TrialState = TrialState.COMPLETE):
-    distributions = {name: optuna.distributions.FloatDistribution(0, 10) for name in params}
+    distributions: dict[str, optuna.distributions.BaseDistribution] = {
+        name: optuna.distributions.FloatDistribution(0, 10) for name in params}
     trial = optuna.trial.create_trial(state=state, value=value, params=params, distributions=distributions,
                                       user_attrs={"metrics": {"sharpe": value}})
     trial.number = number

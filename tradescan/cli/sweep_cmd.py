@@ -61,7 +61,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("directive", help=DIRECTIVE_HELP)
     parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
-    parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
+    parser.add_argument("--address", type=_ray_address, default=None,
+                        help="join this Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report and Excel workbooks")
@@ -78,6 +79,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _ray_address(text: str) -> str:
+    from tradescan.sweep.ray_runtime import split_address
+
+    try:
+        split_address(text)
+    except TradeScanError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--address: ")) from None
+    return text
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:

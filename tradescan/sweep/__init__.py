@@ -20,12 +20,15 @@ Modules (one concept each):
 * ``stage2``     top-k distinct COMPLETE trials re-run under the stage-2 scenarios;
 * ``evaluator``  ``EvaluatorCore`` (the Ray actor, one CPU): one ``BacktestSession`` per symbol,
   ``evaluate_batch(symbol, [params]) -> [(metrics, None) | (None, error)]``, ``run_finalists``;
-* ``pool``       actor bookkeeping: split/gather in order or stream to free actors, replacement of dead
-  actors, re-runs;
+* ``usable_signals`` the "no usable signal" rule (NaN entry after the warm-up, entries without any stop):
+  a FAIL, unlike a strategy that never trades;
+* ``pool``       actor bookkeeping: split/gather in order or stream to free actors, replacement of dead or
+  stuck actors (``trial_timeout_s``), narrowing to the trial at fault, which comes back as ``TrialLost``;
 * ``storage``    RDB study per (run, symbol) named ``<run_id>/<symbol>``; ``TrialWriter`` writes finished
   trials in batches on a background thread;
 * ``objectives`` one module per objective + ``stage1_value`` (the min-trades penalty);
-* ``results``    the Parquet tables; ``progress`` the rich bars; ``ray_runtime`` start/join Ray.
+* ``results``    the Parquet tables; ``progress`` the rich bars; ``ray_runtime`` start (127.0.0.1 only) or
+  join Ray, with ``--workers`` and ``--address`` checked before anything starts.
 """
 
 from __future__ import annotations

@@ -219,7 +219,8 @@ class SweepDriver:
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         n_actors = ensure_ray(self.workers, self.address)
         self.stage_seconds["ray_init"] = time.perf_counter() - started
-        pool = EvaluatorPool(EvaluatorSettings.from_plan(self.plan), n_actors)
+        pool = EvaluatorPool(EvaluatorSettings.from_plan(self.plan), n_actors,
+                             trial_timeout_s=self.plan.directive.trial_timeout_s)
         pool.warm_up(first_symbol)
         self.n_workers = n_actors
         self.stage_seconds["startup"] = time.perf_counter() - started

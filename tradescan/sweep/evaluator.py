@@ -3,7 +3,9 @@
 An evaluator receives each symbol's bars once (a Ray object-store reference, read zero-copy) and keeps
 a ``BacktestSession`` per symbol, so the session's per-bar arrays and the bars' indicator cache are
 reused across every trial it runs. A trial that raises is returned as an error string, never turned
-into a score: the driver records it as FAIL (Ray's Optuna adapter habit: error -> FAIL).
+into a score: the driver records it as FAIL (Ray's Optuna adapter habit: error -> FAIL). So is a
+strategy whose output is "no usable signal" (``tradescan.sweep.usable_signals``: NaN ``entry`` after
+the warm-up, or entries none of which has a stop); a strategy that never trades is not an error.
 """
 
 from __future__ import annotations
@@ -96,11 +98,13 @@ class EvaluatorCore:
         return os.getpid()
 
     def strategy(self) -> Any:
-        """Return the strategy instance, resolved once per process through the registry."""
+        """Return the strategy instance, resolved once per process through the registry, with its
+        signals checked for usability on every trial."""
         if self._strategy is None:
             from tradescan.registry import get_strategy
+            from tradescan.sweep.usable_signals import with_usable_signal_check
 
-            self._strategy = get_strategy(self.settings.strategy, self.settings.strategy_dirs)
+            self._strategy = with_usable_signal_check(get_strategy(self.settings.strategy, self.settings.strategy_dirs))
         return self._strategy
 
     def warm_up(self, symbol: str) -> bool:
@@ -138,12 +142,16 @@ class EvaluatorCore:
 
     def evaluate_batch(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[TrialOutcome]:
         """Return the stage-1 metrics (or the error) of each parameter set, in order."""
+        from tradescan.sweep.usable_signals import NoUsableSignal
+
         session = self._sessions[symbol]
         scenario = (self.settings.stage1_scenario,)
         outcomes: list[TrialOutcome] = []
         for params in params_list:
             try:
                 outcomes.append((session.evaluate(self.strategy(), params, scenario)[scenario[0]], None))
+            except NoUsableSignal as exc:
+                outcomes.append((None, str(exc)))  # the rule is the message; no frame to point at
             except Exception as exc:
                 outcomes.append((None, error_text(exc)))
         return outcomes

@@ -1,11 +1,21 @@
-"""Bookkeeping for the evaluator actors: which actor holds which symbol, splitting, replacement.
+"""Bookkeeping for the evaluator actors: which actor holds which symbol, splitting, replacement, time limits.
 
-Like Ray's ``ActorPool`` this only keeps books; it knows nothing about Optuna. A batch of parameter
-sets is split into contiguous chunks, one per actor, and gathered back in the original order, so the
-result of a batch does not depend on how many actors there are. An actor that dies
-(``RayActorError``) is replaced by a fresh one, which first loads the symbol's bars, and its chunk is
-re-run; a chunk that kills its actor twice is re-run one trial at a time so that only the trial that
-kills the process is recorded as failed.
+Like Ray's ``ActorPool`` this only keeps books; it knows nothing about Optuna and builds no trial
+outcome. A batch of parameter sets is split into contiguous chunks, one per actor, and gathered back in
+the original order, so the result of a batch does not depend on how many actors there are. A trial the
+pool cannot get a result for comes back as a ``TrialLost`` with the reason; the stage that asked maps
+it to a state (stage 1: FAIL).
+
+Two faults are handled, both by killing and replacing the actor (the fresh one first loads the
+symbol's bars) and narrowing the chunk down to the trial at fault:
+
+* **the actor dies** (``RayActorError``): its chunk is re-run once; a chunk that kills its actor
+  again is re-run one trial at a time, so only the trial that kills the process is lost.
+* **the chunk runs too long** (``trial_timeout_s``): a chunk of ``n`` trials may take ``n`` × the
+  limit, counted from when the driver starts waiting for it (by then the actor is working on it, so
+  the bound is never tighter than the chunk's own run). Past that, the actor is killed and the chunk
+  re-run one trial at a time, each with the limit counted from when the fresh actor is ready, so only
+  a trial that alone exceeds the limit is lost, with the reason ``exceeded the N s trial time limit``.
 
 ``stream`` is the other way to run work whose chunks do not depend on each other's results (random
 and grid search): each actor keeps up to ``depth`` chunks queued and gets the next one the moment one
@@ -15,14 +25,39 @@ returns, so a slow actor never leaves the other idle at a batch boundary.
 from __future__ import annotations
 
 import math
+import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tradescan.errors import TradeScanError
 from tradescan.sweep.evaluator import remote_evaluator_class
 from tradescan.sweep.settings import EvaluatorSettings
 
 ACTOR_DIED = "the evaluator process died while running this trial"
+# A replacement actor must start and load its bars within this, or the sweep of the symbol stops.
+ACTOR_START_TIMEOUT_S = 600.0
+
+
+def time_limit_text(limit_s: float) -> str:
+    """Return the reason recorded for a trial that ran past the limit, e.g. ``exceeded the 300 s trial time limit``."""
+    return f"exceeded the {limit_s:g} s trial time limit"
+
+
+@dataclass(frozen=True)
+class TrialLost:
+    """A trial the pool could not get a result for; ``reason`` says why (``ACTOR_DIED`` or the time limit)."""
+
+    reason: str
+
+
+class _ActorDied(Exception):
+    pass
+
+
+class _TimedOut(Exception):
+    pass
 
 
 @dataclass
@@ -30,6 +65,7 @@ class _Slot:
     actor: Any
     generation: int = 0
     symbols: set[str] = field(default_factory=set)
+    started: Any = None  # the first ping's reference until someone has waited for it
 
 
 @dataclass
@@ -39,6 +75,14 @@ class PendingBatch:
     symbol: str
     method: str
     chunks: list[tuple[int, int, list[Mapping[str, Any]], Any]]
+
+
+@dataclass
+class _Running:
+    number: int
+    index: int
+    generation: int
+    chunk: list[Mapping[str, Any]]
 
 
 def split_evenly(items: Sequence[Any], n_parts: int) -> list[list[Any]]:
@@ -53,20 +97,36 @@ class EvaluatorPool:
     """A fixed number of evaluator actors (one CPU each) with their symbols' bars loaded on demand.
 
     Args:
-        settings: backtest settings shared by every actor.
+        settings: backtest settings shared by every actor (passed to the actor class).
         n_actors: how many actors to keep alive.
+        trial_timeout_s: wall-clock limit of one trial in seconds (``None`` = no limit).
+        actor_class: the Ray actor class (default: ``EvaluatorCore`` as a one-CPU actor); the tests
+            pass a stand-in that dies or hangs on purpose.
+        actor_start_timeout_s: how long a fresh actor may take to start and load a symbol's bars.
     """
 
-    def __init__(self, settings: EvaluatorSettings, n_actors: int) -> None:
+    def __init__(
+        self,
+        settings: EvaluatorSettings,
+        n_actors: int,
+        *,
+        trial_timeout_s: float | None = None,
+        actor_class: Any = None,
+        actor_start_timeout_s: float = ACTOR_START_TIMEOUT_S,
+    ) -> None:
         self.settings = settings
+        self.trial_timeout_s = trial_timeout_s
+        self.actor_start_timeout_s = actor_start_timeout_s
+        self._actor_class = actor_class
         self._payloads: dict[str, Any] = {}
-        self._slots = [_Slot(self._new_actor()) for _ in range(max(1, n_actors))]
+        self._slots = [self._new_slot() for _ in range(max(1, n_actors))]
         self.replacements = 0
 
-    def _new_actor(self) -> Any:
-        actor = remote_evaluator_class().remote(self.settings)
-        actor.ping.remote()  # start the process and its imports now, not at the first trial
-        return actor
+    def _new_slot(self, generation: int = 0) -> _Slot:
+        actor_class = self._actor_class if self._actor_class is not None else remote_evaluator_class()
+        actor = actor_class.remote(self.settings)
+        # start the process and its imports now, not at the first trial
+        return _Slot(actor, generation, started=actor.ping.remote())
 
     @property
     def size(self) -> int:
@@ -93,14 +153,28 @@ class EvaluatorPool:
         """Register a symbol's bars (an object-store reference put once by the driver) and load them
         into every actor, waiting so that a session that cannot be built fails here, once.
 
+        An actor still busy after the start allowance plus one trial's limit (its queued ``warm_up``
+        runs the strategy, which may hang) is replaced, and the fresh one loads the bars.
+
         Raises:
             ray.exceptions.RayTaskError: building the symbol's session raised in an actor.
         """
         import ray
 
         self._payloads[symbol] = payload_ref
-        loads = [self._ensure_loaded(slot, symbol) for slot in self._slots]
-        ray.get([load for load in loads if load is not None])
+        loads = {index: self._ensure_loaded(slot, symbol) for index, slot in enumerate(self._slots)}
+        waiting = [load for load in loads.values() if load is not None]
+        patience_s = self.actor_start_timeout_s + (self.trial_timeout_s or 0.0)
+        done, _ = ray.wait(waiting, num_returns=len(waiting), timeout=patience_s) if waiting else ([], [])
+        ray.get(done)
+        loaded = set(done)
+        for index, load in loads.items():
+            if load is not None and load not in loaded:
+                self._replace(index, self._slots[index].generation)
+                try:
+                    self._wait_until_ready(index, symbol)
+                except _ActorDied:
+                    raise TradeScanError(f"an evaluator actor died while loading the bars of {symbol}") from None
 
     def release_symbol(self, symbol: str) -> None:
         """Drop a symbol from every actor and forget its reference (frees the object store)."""
@@ -117,6 +191,22 @@ class EvaluatorPool:
         slot.symbols.add(symbol)
         return slot.actor.load_symbol.remote(symbol, self._payloads[symbol])
 
+    def _wait_until_ready(self, index: int, symbol: str) -> None:
+        """Wait (without the trial limit) until the actor has started and holds ``symbol``'s bars."""
+        import ray
+
+        slot = self._slots[index]
+        waits = [ref for ref in (slot.started, self._ensure_loaded(slot, symbol)) if ref is not None]
+        try:
+            ray.get(waits, timeout=self.actor_start_timeout_s)
+        except ray.exceptions.RayActorError:
+            raise _ActorDied from None
+        except ray.exceptions.GetTimeoutError:
+            raise TradeScanError(
+                f"an evaluator actor did not start and load {symbol} within {self.actor_start_timeout_s:g} s"
+            ) from None
+        slot.started = None
+
     # --- batches ----------------------------------------------------------------------------------
 
     def submit(self, symbol: str, method: str, params_list: Sequence[Mapping[str, Any]]) -> PendingBatch:
@@ -130,17 +220,42 @@ class EvaluatorPool:
         return PendingBatch(symbol, method, chunks)
 
     def gather(self, pending: PendingBatch) -> list[Any]:
-        """Return the outcomes of a submitted batch in the original order, re-running dead actors' work."""
-        import ray
+        """Return the results of a submitted batch in the original order (``TrialLost`` where none).
 
-        outcomes: list[Any] = []
+        Every chunk's wait is bounded by its number of trials × the time limit, counted from now: the
+        chunks run side by side on different actors, each already started by the time its batch is
+        gathered (the batch before it has returned).
+        """
+        waiting_since = time.monotonic()
+        results: list[Any] = []
         for index, generation, chunk, reference in pending.chunks:
             try:
-                outcomes += ray.get(reference)
-            except ray.exceptions.RayActorError:
+                results += self._get(reference, waiting_since + self._budget_s(len(chunk)))
+            except _ActorDied:
                 self._replace(index, generation)
-                outcomes += self._rerun(pending.symbol, pending.method, index, chunk)
-        return outcomes
+                results += self._rerun(pending.symbol, pending.method, index, chunk)
+            except _TimedOut:
+                self._replace(index, generation)
+                results += self._one_by_one(pending.symbol, pending.method, index, chunk)
+        return results
+
+    def map(self, symbol: str, method: str, params_list: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Submit and gather in one call."""
+        return self.gather(self.submit(symbol, method, params_list))
+
+    def _budget_s(self, n_trials: int) -> float:
+        return math.inf if self.trial_timeout_s is None else n_trials * self.trial_timeout_s
+
+    def _get(self, reference: Any, deadline: float) -> list[Any]:
+        import ray
+
+        timeout = None if math.isinf(deadline) else max(0.0, deadline - time.monotonic())
+        try:
+            return list(ray.get(reference, timeout=timeout))
+        except ray.exceptions.RayActorError:
+            raise _ActorDied from None
+        except ray.exceptions.GetTimeoutError:
+            raise _TimedOut from None
 
     def _replace(self, index: int, generation: int) -> None:
         import ray
@@ -149,49 +264,59 @@ class EvaluatorPool:
         if slot.generation != generation:
             return  # already replaced after an earlier chunk of the same dead actor
         ray.kill(slot.actor, no_restart=True)
-        self._slots[index] = _Slot(self._new_actor(), generation + 1)
+        self._slots[index] = self._new_slot(generation + 1)
         self.replacements += 1
 
     def _call(self, index: int, symbol: str, method: str, chunk: list[Mapping[str, Any]]) -> list[Any]:
-        import ray
-
-        slot = self._slots[index]
-        self._ensure_loaded(slot, symbol)
-        return list(ray.get(getattr(slot.actor, method).remote(symbol, chunk)))
+        """Run ``chunk`` on a ready actor, its limit counted from the call (startup is not a trial's time)."""
+        self._wait_until_ready(index, symbol)
+        reference = getattr(self._slots[index].actor, method).remote(symbol, chunk)
+        return self._get(reference, time.monotonic() + self._budget_s(len(chunk)))
 
     def _rerun(self, symbol: str, method: str, index: int, chunk: list[Mapping[str, Any]]) -> list[Any]:
-        import ray
-
+        """Re-run the chunk of an actor that died; if it dies again, isolate its trials one by one."""
         try:
             return self._call(index, symbol, method, chunk)
-        except ray.exceptions.RayActorError:
+        except (_ActorDied, _TimedOut):
             self._replace(index, self._slots[index].generation)
-        outcomes: list[Any] = []
-        for params in chunk:  # isolate the trial that kills the process
+        return self._one_by_one(symbol, method, index, chunk)
+
+    def _one_by_one(self, symbol: str, method: str, index: int, chunk: list[Mapping[str, Any]]) -> list[Any]:
+        """Run each trial alone, so only the one that kills the actor or exceeds the limit is lost."""
+        results: list[Any] = []
+        for params in chunk:
             try:
-                outcomes += self._call(index, symbol, method, [params])
-            except ray.exceptions.RayActorError:
+                results += self._call(index, symbol, method, [params])
+            except _ActorDied:
                 self._replace(index, self._slots[index].generation)
-                outcomes.append((None, ACTOR_DIED))
-        return outcomes
+                results.append(TrialLost(ACTOR_DIED))
+            except _TimedOut:
+                self._replace(index, self._slots[index].generation)
+                results.append(TrialLost(time_limit_text(float(self.trial_timeout_s or 0.0))))
+        return results
+
+    # --- streaming --------------------------------------------------------------------------------
 
     def stream(
         self, symbol: str, method: str, chunks: Iterable[Sequence[Mapping[str, Any]]], depth: int = 2
     ) -> Iterator[tuple[int, list[Any]]]:
-        """Run every chunk on whichever actor is free; yield ``(chunk index, outcomes)`` as they finish.
+        """Run every chunk on whichever actor is free; yield ``(chunk index, results)`` as they finish.
 
         ``chunks`` is consumed lazily, one chunk per free place in an actor's queue, so the caller may
-        draw parameters as they are needed. An empty chunk is yielded back at once without a call.
+        draw parameters as they are needed. An empty chunk is yielded back at once without a call. The
+        chunk at the head of an actor's queue may run its number of trials × the time limit, counted
+        from when the chunk before it returned.
         """
         import ray
 
         source = enumerate(chunks)
-        running: dict[Any, tuple[int, int, int, list[Mapping[str, Any]]]] = {}
-        queued = [0] * self.size
+        running: dict[Any, _Running] = {}
+        queues: list[deque[Any]] = [deque() for _ in range(self.size)]
+        head_since = [0.0] * self.size
         ready_now: list[tuple[int, list[Any]]] = []
 
         def refill(index: int) -> None:
-            while queued[index] < depth:
+            while len(queues[index]) < depth:
                 item = next(source, None)
                 if item is None:
                     return
@@ -202,8 +327,16 @@ class EvaluatorPool:
                 slot = self._slots[index]
                 self._ensure_loaded(slot, symbol)
                 reference = getattr(slot.actor, method).remote(symbol, list(chunk))
-                running[reference] = (number, index, slot.generation, list(chunk))
-                queued[index] += 1
+                running[reference] = _Running(number, index, slot.generation, list(chunk))
+                if not queues[index]:
+                    head_since[index] = time.monotonic()
+                queues[index].append(reference)
+
+        def finish(reference: Any) -> _Running:
+            job = running.pop(reference)
+            queues[job.index].remove(reference)
+            head_since[job.index] = time.monotonic()
+            return job
 
         for index in range(self.size):
             refill(index)
@@ -212,20 +345,39 @@ class EvaluatorPool:
                 yield ready_now.pop(0)
             if not running:
                 break
-            finished, _ = ray.wait(list(running), num_returns=1)
-            number, index, generation, chunk = running.pop(finished[0])
-            queued[index] -= 1
-            try:
-                outcomes = list(ray.get(finished[0]))
-            except ray.exceptions.RayActorError:
-                self._replace(index, generation)
-                outcomes = self._rerun(symbol, method, index, chunk)
-            refill(index)  # before the caller's work, so the actor stays busy meanwhile
-            yield number, outcomes
+            finished, _ = ray.wait(list(running), num_returns=1, timeout=self._next_deadline_s(queues, head_since,
+                                                                                               running))
+            if not finished:  # an actor's head chunk is past its limit
+                reference = self._overdue(queues, head_since, running)
+                job = finish(reference)
+                self._replace(job.index, job.generation)
+                results = self._one_by_one(symbol, method, job.index, job.chunk)
+            else:
+                job = finish(finished[0])
+                try:
+                    results = self._get(finished[0], math.inf)
+                except _ActorDied:
+                    self._replace(job.index, job.generation)
+                    results = self._rerun(symbol, method, job.index, job.chunk)
+            refill(job.index)  # before the caller's work, so the actor stays busy meanwhile
+            yield job.number, results
 
-    def map(self, symbol: str, method: str, params_list: Sequence[Mapping[str, Any]]) -> list[Any]:
-        """Submit and gather in one call."""
-        return self.gather(self.submit(symbol, method, params_list))
+    def _head_deadlines(
+        self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running]
+    ) -> list[tuple[float, Any]]:
+        return [(head_since[index] + self._budget_s(len(running[queue[0]].chunk)), queue[0])
+                for index, queue in enumerate(queues) if queue]
+
+    def _next_deadline_s(
+        self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running]
+    ) -> float | None:
+        if self.trial_timeout_s is None:
+            return None
+        earliest = min(deadline for deadline, _ in self._head_deadlines(queues, head_since, running))
+        return max(0.0, earliest - time.monotonic())
+
+    def _overdue(self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running]) -> Any:
+        return min(self._head_deadlines(queues, head_since, running), key=lambda pair: pair[0])[1]
 
     def call_all(self, method: str, *args: Any) -> list[Any]:
         """Call ``method`` on every actor and return the results in actor order."""

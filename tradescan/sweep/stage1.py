@@ -11,11 +11,17 @@ Two loops, because the samplers differ in what the next proposal depends on:
   scored as they return and handed to the writer in trial-number order (so the stored trials are
   always a prefix, which is what resuming relies on).
 
-Outcomes map explicitly onto Optuna states (Ray's Optuna adapter habit):
+Outcomes map explicitly onto Optuna states in one place, ``trial_state`` (Ray's Optuna adapter habit):
 
-* metrics returned            -> COMPLETE with the stage-1 value (objective minus the min-trades penalty)
-* the backtest raised          -> FAIL, error text in the user attribute ``error``
-* a constraint is broken       -> PRUNED, not evaluated, the constraint in the user attribute ``reason``
+* a constraint is broken        -> PRUNED, not evaluated, the constraint in the user attribute ``reason``
+* the pool lost the trial       -> FAIL, ``error`` = why (its actor died on it again when re-run, or it ran past
+                                   ``trial_timeout_s``: "exceeded the 300 s trial time limit")
+* the backtest raised           -> FAIL, ``error`` = the error text; this includes a strategy whose
+                                   output is "no usable signal" (``tradescan.sweep.usable_signals``)
+* the objective is not finite   -> FAIL, ``error`` = "ObjectiveError: ..."
+* metrics returned              -> COMPLETE with the stage-1 value (objective minus the min-trades
+                                   penalty); a strategy that never trades is COMPLETE with 0 trades and
+                                   the full penalty, not a FAIL
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from tradescan.jsonsafe import json_safe
 from tradescan.search_space import SearchSpace
 from tradescan.sweep.grid import plan_grid
 from tradescan.sweep.objectives import Objective, ObjectiveError, stage1_value
-from tradescan.sweep.pool import EvaluatorPool, PendingBatch
+from tradescan.sweep.pool import EvaluatorPool, PendingBatch, TrialLost
 from tradescan.sweep.progress import NullProgress
 from tradescan.sweep.sources import (
     AskedTrial,
@@ -94,10 +100,24 @@ def memory_study(config: Stage1Config, resumed: list[FrozenTrial]) -> optuna.Stu
 # --- scoring ------------------------------------------------------------------------------------------
 
 
-def score(
-    config: Stage1Config, outcome: tuple[dict[str, float] | None, str | None]
-) -> tuple[TrialState, float | None, dict[str, Any]]:
-    """Turn an actor's outcome into (state, value, user attributes)."""
+Scored = tuple[TrialState, float | None, dict[str, Any]]
+
+
+def trial_state(config: Stage1Config, asked: AskedTrial, outcome: Any) -> Scored:
+    """Return (state, value, user attributes) of one proposed trial: the one place a state is decided.
+
+    ``outcome`` is what the pool returned for the trial (``None`` when it was never sent because it
+    breaks a constraint).
+    """
+    if asked.violated is not None:
+        return TrialState.PRUNED, None, {"reason": f"constraint violated: {asked.violated}"}
+    return score(config, outcome)
+
+
+def score(config: Stage1Config, outcome: tuple[dict[str, float] | None, str | None] | TrialLost) -> Scored:
+    """Turn the pool's result for an evaluated trial into (state, value, user attributes)."""
+    if isinstance(outcome, TrialLost):
+        return TrialState.FAIL, None, {"error": outcome.reason}
     metrics, error = outcome
     if metrics is None:
         return TrialState.FAIL, None, {"error": error or "unknown error"}
@@ -207,11 +227,7 @@ class Stage1Runner:
         results = iter(outcomes)
         finished = []
         for trial in asked:
-            outcome: tuple[TrialState, float | None, dict[str, Any]]
-            if trial.violated is not None:
-                outcome = (TrialState.PRUNED, None, {"reason": f"constraint violated: {trial.violated}"})
-            else:
-                outcome = score(self.config, next(results))
+            outcome = trial_state(self.config, trial, None if trial.violated is not None else next(results))
             outcome[2].update(source.attrs(trial))
             finished.append(finished_trial(trial, source.distributions, outcome, submitted, completed))
         return finished
@@ -239,11 +255,8 @@ class Stage1Runner:
         outcomes = iter(self.pool.gather(flight.pending) if flight.pending else [])
         ordered = sorted(flight.asked, key=lambda a: a.number)
         for asked in ordered:
-            if asked.violated is not None:
-                source.tell(asked, TrialState.PRUNED, None, {"reason": f"constraint violated: {asked.violated}"})
-                continue
-            state, value, attrs = score(self.config, next(outcomes))
-            source.tell(asked, state, value, attrs)
+            outcome = None if asked.violated is not None else next(outcomes)
+            source.tell(asked, *trial_state(self.config, asked, outcome))
         every_trial = study.get_trials(deepcopy=False)
         finished = [every_trial[asked.number] for asked in ordered]
         writer.put(finished)

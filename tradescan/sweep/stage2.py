@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from tradescan.sweep.pool import EvaluatorPool
+from tradescan.sweep.pool import EvaluatorPool, TrialLost
 
 
 @dataclass
@@ -63,7 +63,8 @@ def run_stage2(pool: EvaluatorPool, symbol: str, trials: list[FrozenTrial], top_
     started = time.perf_counter()
     finalists = [Finalist(rank, trial) for rank, trial in enumerate(select_finalists(trials, top_k), start=1)]
     outcomes = pool.map(symbol, "run_finalists", [f.trial.params for f in finalists]) if finalists else []
-    for finalist, (payload, error) in zip(finalists, outcomes, strict=True):
+    for finalist, outcome in zip(finalists, outcomes, strict=True):
+        payload, error = (None, outcome.reason) if isinstance(outcome, TrialLost) else outcome
         if payload is None:
             finalist.error = error
             continue
