@@ -18,7 +18,9 @@ def ray_session() -> Iterator[None]:
     ray = pytest.importorskip("ray")
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="error")
+        from tradescan.sweep.ray_runtime import start_local_runtime
+
+        start_local_runtime(num_cpus=2)  # 127.0.0.1 only, never a `ray start` cluster
     yield
     if started_here:
         ray.shutdown()

@@ -102,7 +102,7 @@ def start_local_runtime(num_cpus: int) -> None:
 
     try:
         with _single_node_mode():
-            ray.init(num_cpus=num_cpus, include_dashboard=False, dashboard_host=LOCAL_HOST, **_QUIET)
+            ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, dashboard_host=LOCAL_HOST, **_QUIET)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise TradeScanError(f"could not start a local Ray runtime: {exc}".replace("\n", " ")) from None
     host = str(ray.get_runtime_context().gcs_address).rpartition(":")[0]
