@@ -60,7 +60,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("directive", help="directive YAML file")
     parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
     parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
-    parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
+    parser.add_argument("--storage", default=None, help="Optuna storage: a journal file or an RDB URL, much slower "
+                        "to write (default <results>/runs/<run_id>/optuna.journal)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     add_data_dir(parser)
     add_results_dir(parser)
