@@ -63,7 +63,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
     parser.add_argument("--address", type=_ray_address, default=None,
                         help="join this Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
-    parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
+    parser.add_argument("--storage", default=None, help="Optuna storage: a journal file or an RDB URL, much slower "
+                        "to write (default <results>/runs/<run_id>/optuna.journal)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report and Excel workbooks")
     add_data_dir(parser)
