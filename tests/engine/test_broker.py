@@ -27,7 +27,9 @@ def test_default_profile_has_the_seed_values() -> None:
     assert profile.spread_pips["EURUSD"] == 0.7
     assert profile.spread_pips["GBPUSD"] == 0.9
     assert profile.spread_pips["USDJPY"] == 0.8
-    assert profile.slippage.model_dump() == {"base_pips": 0.1, "atr_k": 0.5, "spike_tr_atr": 1.5, "spike_mult": 2.0}
+    assert profile.slippage.model_dump() == {
+        "base_pips": 0.1, "atr_k": 0.5, "base_bps": 0.0, "atr_k_bps": 0.0, "spike_tr_atr": 1.5, "spike_mult": 2.0
+    }
     assert profile.scenarios == DEFAULT_SCENARIOS
 
 
