@@ -533,9 +533,12 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                     favourable = high[b] if side > 0 else low[b]
                     stop_hit = side * (adverse - stop_price) <= 0.0
                     # tradingview: the path goes to the high first when the high is nearer the open
-                    # (ties too); to the favourable extreme first means the targets before the stop
+                    # (ties too); to the favourable extreme first means the targets before the stop,
+                    # unless the path starts on the stop (an entry bar whose fill-based stop is
+                    # beyond its open: no gap exit there, the stop is the first level touched)
                     high_first = high[b] - bar_open <= bar_open - low[b]
-                    if not (tradingview and high_first == (side > 0)):
+                    targets_first = tradingview and high_first == (side > 0) and side * (bar_open - stop_price) > 0.0
+                    if not targets_first:
                         if stop_hit:
                             write_at, realised = _close_open_legs(
                                 buffer, write_at, s, position_id, side, signal_idx, entry_idx, b,
