@@ -50,6 +50,7 @@ def backtest(
     timeframe: str | None = None,
     regime: RegimeSettings | Mapping[str, Any] | None = None,
     conversion: np.ndarray | None = None,
+    intrabar: str = "stop_first",
 ) -> BacktestResult:
     """Backtest ``strategy`` on one symbol's bars under one or more cost scenarios.
 
@@ -67,6 +68,7 @@ def backtest(
         timeframe: the bars' timeframe, recorded in ``result.settings`` only.
         regime: regime settings for the trades' ``regime`` label.
         conversion: optional per-bar value of one unit of quote currency in account currency.
+        intrabar: ``"stop_first"`` or ``"tradingview"`` (DESIGN §4, intrabar order).
 
     Returns:
         ``BacktestResult`` with ``trades``, ``equity``, ``metrics`` and ``params``.
@@ -80,6 +82,7 @@ def backtest(
         stops_from=stops_from,
         regime=regime,
         conversion=conversion,
+        intrabar=intrabar,
     )
     result = session.run(strategy, params)
     if timeframe is not None:

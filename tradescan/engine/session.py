@@ -19,9 +19,9 @@ from tradescan import indicators, metrics
 from tradescan.bars import Bars
 from tradescan.engine.broker import BrokerProfile, load_broker, resolve_scenarios
 from tradescan.engine.capital import CapitalConfig, parse_capital, price_value
-from tradescan.engine.costs import cost_pips_per_bar
-from tradescan.engine.kernel import simulate
-from tradescan.engine.records import NO_TIME_STOP, STOPS_FROM_NAMES
+from tradescan.engine.costs import cost_fraction_per_bar, cost_pips_per_bar
+from tradescan.engine.kernel import KernelBars, KernelCapital, KernelCosts, KernelRules, KernelSignals, simulate
+from tradescan.engine.records import INTRABAR_NAMES, NO_TIME_STOP, STOPS_FROM_NAMES
 from tradescan.engine.result import BacktestResult
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, did_you_mean
 from tradescan.regime import RegimeSettings, regime_codes, regime_labels
@@ -46,6 +46,34 @@ def _stops_from_code(stops_from: str) -> int:
     return STOPS_FROM_NAMES.index(stops_from)
 
 
+def _intrabar_code(intrabar: str) -> int:
+    if intrabar not in INTRABAR_NAMES:
+        raise UnknownNameError(did_you_mean(str(intrabar), INTRABAR_NAMES, what="intrabar order"))
+    return INTRABAR_NAMES.index(intrabar)
+
+
+def kernel_signals(signals: Signals, risk_distance_fallback: np.ndarray, warmup: int) -> KernelSignals:
+    """Return validated ``signals`` as the kernel reads them.
+
+    A single ``target_distance`` becomes a one-column plan closing the whole position. An exit array
+    with no exit and a trail array with no distance become ``None``, so the kernel compiled without
+    those features runs (it is the faster one).
+    """
+    if signals.targets is None:
+        targets = np.asarray(signals.target_distance, dtype=np.float64).reshape(-1, 1)
+        fractions = np.ones(1)
+    else:
+        targets = signals.targets
+        fractions = np.asarray(signals.target_fractions, dtype=np.float64)
+    exit_signal = signals.exit if signals.exit is not None and signals.exit.any() else None
+    trail = signals.trail_distance
+    trail = trail if trail is not None and not np.isnan(trail).all() else None
+    return KernelSignals(
+        signals.entry, signals.stop_distance, targets, fractions, risk_distance_fallback, warmup,
+        exit_signal, trail, signals.break_even,
+    )
+
+
 def _regime_settings(settings: RegimeSettings | Mapping[str, Any] | None) -> RegimeSettings:
     if settings is None or isinstance(settings, RegimeSettings):
         return settings or RegimeSettings.model_validate({})
@@ -65,6 +93,8 @@ class BacktestSession:
         scenarios: cost scenarios to run by default, in order.
         max_hold_bars: time stop in bars after the signal bar; ``None`` = no time stop.
         stops_from: ``"fill"`` (levels from the entry fill) or ``"signal_close"``.
+        intrabar: ``"stop_first"`` (a stop and a target inside one bar: the stop) or
+            ``"tradingview"`` (TradingView's broker emulator path, levels on the tick grid).
         regime: regime settings (``RegimeSettings`` or mapping); ``None`` = defaults.
         conversion: optional per-bar value of one unit of the quote currency in account currency.
 
@@ -84,6 +114,7 @@ class BacktestSession:
         stops_from: str = "fill",
         regime: RegimeSettings | Mapping[str, Any] | None = None,
         conversion: np.ndarray | None = None,
+        intrabar: str = "stop_first",
     ) -> None:
         if len(bars) < 2:
             raise TradeScanError(f"{bars.symbol}: a backtest needs at least 2 bars, got {len(bars)}")
@@ -94,12 +125,15 @@ class BacktestSession:
         self.scenarios = tuple(str(name) for name in scenarios)
         self.max_hold_bars = max_hold_bars
         self.stops_from = stops_from
+        self.intrabar = intrabar
         self.regime_settings = _regime_settings(regime)
-        self._max_hold_code = _max_hold(max_hold_bars)
-        self._stops_from_code = _stops_from_code(stops_from)
+        self._rules = KernelRules(
+            _max_hold(max_hold_bars), _stops_from_code(stops_from), _intrabar_code(intrabar),
+            10.0 ** self.instrument.price_precision,
+        )
         self._prepare_arrays(conversion)
         # Per scenario selection: its cost rows, and the equity and trade buffers evaluate reuses.
-        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._trade_buffers: dict[tuple[str, ...], np.ndarray] = {}
         self._strategies: dict[str, Strategy] = {}
 
@@ -108,14 +142,14 @@ class BacktestSession:
         self.true_range = indicators.true_range(bars.high, bars.low, bars.close)
         self.atr14 = indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
         self._scenario_costs = resolve_scenarios(self.broker, self.scenarios)
-        self.cost_pips = cost_pips_per_bar(
-            self.true_range,
-            self.atr14,
-            self.broker.spread_for(bars.symbol),
-            self.broker.slippage,
-            self._scenario_costs,
+        spread = self.broker.symbol_spread(bars.symbol)
+        slippage = self.broker.slippage_for(bars.symbol)
+        self.cost_pips = cost_pips_per_bar(self.true_range, self.atr14, spread.pips, slippage, self._scenario_costs)
+        self.cost_fraction = cost_fraction_per_bar(
+            self.true_range, self.atr14, spread.bps, slippage, self._scenario_costs
         )
         self.cost_pips.flags.writeable = False
+        self.cost_fraction.flags.writeable = False
         self._price_value = price_value(self.instrument, self.capital.currency, len(bars), conversion)
         self.vol_code, self.spike = regime_codes(bars.high, bars.low, bars.close, self.regime_settings)
         self.day_end_idx = metrics.day_end_index(bars.time)
@@ -163,6 +197,7 @@ class BacktestSession:
             "scenarios": list(self.scenarios),
             "max_hold_bars": self.max_hold_bars,
             "stops_from": self.stops_from,
+            "intrabar": self.intrabar,
             "regime": self.regime_settings.model_dump(),
         }
 
@@ -187,7 +222,7 @@ class BacktestSession:
             raise TradeScanError(f"{strategy.name}.signals must return Signals, got {type(raw).__name__}")
         return raw.validated(len(self.bars), strategy_name=strategy.name)
 
-    def _rows(self, scenarios: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    def _rows(self, scenarios: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
         names = self.scenarios if scenarios is None else tuple(str(name) for name in scenarios)
         cached = self._row_cache.get(names)
         if cached is None:
@@ -198,9 +233,9 @@ class BacktestSession:
                 raise TradeScanError(f"scenarios must be distinct names from {list(self.scenarios)}, got {list(names)}")
             rows = [self.scenarios.index(name) for name in names]
             costs = np.ascontiguousarray(self.cost_pips[rows])
-            cached = (costs, np.empty_like(costs))
+            cached = (costs, np.ascontiguousarray(self.cost_fraction[rows]), np.empty_like(costs))
             self._row_cache[names] = cached
-        return names, cached[0], cached[1]
+        return names, cached[0], cached[1], cached[2]
 
     def _warmup(self, strategy: Strategy, params: BaseModel) -> int:
         warmup = strategy.warmup(params)
@@ -218,32 +253,24 @@ class BacktestSession:
     ) -> tuple[tuple[str, ...], list[np.ndarray], np.ndarray, BaseModel]:
         instance = self._strategy(strategy)
         parsed = instance.parse_params(params)
-        names, costs, equity = self._rows(scenarios)
+        names, cost_pips, cost_fraction, equity = self._rows(scenarios)
         trade_buffer = self._trade_buffers.get(names) if reuse_buffers else None
         if not reuse_buffers:
-            equity = np.empty_like(costs)
+            equity = np.empty_like(cost_pips)
         signals = self._signals(instance, parsed)
-        bars, capital = self.bars, self.capital
+        bars, capital, broker = self.bars, self.capital, self.broker
         trades, trade_buffer = simulate(
-            bars.open,
-            bars.high,
-            bars.low,
-            bars.close,
-            signals.entry,
-            signals.stop_distance,
-            signals.target_distance,
-            self.atr14,
-            self._warmup(instance, parsed),
-            costs,
-            self.instrument.pip_size,
-            self._max_hold_code,
-            self._stops_from_code,
-            capital.initial,
-            capital.risk_per_trade,
-            capital.compounding,
-            self._commission_per_unit_side,
-            self._price_value.quote_value,
-            self._price_value.value_per_price,
+            KernelBars(bars.open, bars.high, bars.low, bars.close),
+            kernel_signals(signals, self.atr14, self._warmup(instance, parsed)),
+            KernelCosts(
+                cost_pips, cost_fraction, self.instrument.pip_size, self._commission_per_unit_side,
+                broker.commission_pct, broker.maker_pct,
+            ),
+            self._rules,
+            KernelCapital(
+                capital.initial, capital.risk_per_trade, capital.compounding, self._price_value.quote_value,
+                self._price_value.value_per_price,
+            ),
             equity,
             trade_buffer,
         )
