@@ -248,7 +248,7 @@ class _Scenario:
                 self.close_leg(leg, b, leg["target"], "TP")
 
     def exits_on_the_tradingview_path(self, b: int) -> None:
-        """Open → the nearer of high/low (the high on a tie) → the other → close, levels in path order."""
+        """Open → the nearer of high/low (the low on a tie, as TradingView) → the other → close, levels in path order."""
         position = self.position
         assert position is not None
         bar_open, high, low = self.open[b], self.high[b], self.low[b]
@@ -257,7 +257,7 @@ class _Scenario:
             # applies): the stop is the first level touched, filled at its level
             self.close_all(b, position["stop"], "SL")
             return
-        path = [bar_open, high, low, self.close[b]] if high - bar_open <= bar_open - low else [bar_open, low, high, self.close[b]]
+        path = [bar_open, high, low, self.close[b]] if high - bar_open < bar_open - low else [bar_open, low, high, self.close[b]]
         for start, end in zip(path[:-1], path[1:], strict=True):
             levels: list[tuple[float, str, dict[str, Any] | None]] = []
             if not math.isnan(position["stop"]):

@@ -258,15 +258,17 @@ def test_tradingview_low_nearer_the_open_takes_the_stop_first() -> None:
     assert rows_of(run(rows, signal_at(7, b2=1), 0.0010, 0.0010, intrabar="tradingview"), "exit_reason") == [("SL",)]
 
 
-def test_tradingview_tie_goes_to_the_high_first() -> None:
-    # binary-exact prices, so the two distances are equal exactly: 2**-9 each way
+def test_tradingview_tie_goes_to_the_low_first() -> None:
+    # binary-exact prices, so the two distances are equal exactly: 2**-9 each way. TradingView's
+    # emulator (and PyneCore, tests/export/test_pine_parity.py) goes to the high first only when it
+    # is strictly nearer the open: a tie is O -> L -> H -> C.
     rows = flat_rows(7, price=1.25, half_range=2.0**-11)
     rows[4] = [1.25, 1.25 + 2.0**-9, 1.25 - 2.0**-9, 1.25]
     distance = 2.0**-10
     long_trade = run(rows, signal_at(7, b2=1), distance, distance, intrabar="tradingview")
     short_trade = run(rows, signal_at(7, b2=-1), distance, distance, intrabar="tradingview")
-    assert rows_of(long_trade, "exit_reason") == [("TP",)]  # O -> H: the long's target
-    assert rows_of(short_trade, "exit_reason") == [("SL",)]  # O -> H: the short's stop
+    assert rows_of(long_trade, "exit_reason") == [("SL",)]  # O -> L: the long's stop
+    assert rows_of(short_trade, "exit_reason") == [("TP",)]  # O -> L: the short's target
 
 
 def test_tradingview_short_goes_to_the_low_first_for_its_target() -> None:

@@ -532,11 +532,12 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                     adverse = low[b] if side > 0 else high[b]
                     favourable = high[b] if side > 0 else low[b]
                     stop_hit = side * (adverse - stop_price) <= 0.0
-                    # tradingview: the path goes to the high first when the high is nearer the open
-                    # (ties too); to the favourable extreme first means the targets before the stop,
+                    # tradingview: the path goes to the high first only when the high is strictly
+                    # nearer the open (a tie goes to the low first, as TradingView's emulator and
+                    # PyneCore do); to the favourable extreme first means the targets before the stop,
                     # unless the path starts on the stop (an entry bar whose fill-based stop is
                     # beyond its open: no gap exit there, the stop is the first level touched)
-                    high_first = high[b] - bar_open <= bar_open - low[b]
+                    high_first = high[b] - bar_open < bar_open - low[b]
                     targets_first = tradingview and high_first == (side > 0) and side * (bar_open - stop_price) > 0.0
                     if not targets_first:
                         if stop_hit:
