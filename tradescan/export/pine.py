@@ -140,12 +140,13 @@ def render_pine(
     """
     parsed = strategy.parse_params(params)
     instrument = get_instrument(settings.symbol)
+    inputs = _inputs(strategy, parsed)
     template = find_template(strategy)
     plan = probe_plan(strategy, parsed, instrument)
     title = settings.title or f"{strategy.name} {settings.symbol}"
     parts = [
         _header(strategy, settings, title, header_lines),
-        _inputs(strategy, parsed),
+        inputs,
         f"PIP_SIZE = {instrument.pip_size!r}  // price units per pip of {instrument.symbol}",
         LIBRARY_FILE.read_text(encoding="utf-8").rstrip(),
         "// ---- signals (the strategy's template) ----",
