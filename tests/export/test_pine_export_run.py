@@ -73,7 +73,7 @@ def test_the_cli_writes_the_script_or_names_the_problem(tmp_path: Path, capsys: 
     assert out.read_text().startswith("//@version=6\n")
     assert f"wrote {out}" in capsys.readouterr().out
     assert main([*args, "--scenario", "A"]) == 0
-    assert "slippage=11)" in capsys.readouterr().out  # 0.35 + 0.6 + 0.0 pips = 9.5 ticks -> banker's 10? see below
+    assert "slippage=10)" in capsys.readouterr().out  # 0.35 + 0.6 + 0.0 pips = 9.5 ticks, half up
     bad_rank = ["export", "pine", "S4-RUN", "--symbol", "EURUSD", "--rank", "7", "--results-dir", str(tmp_path)]
     assert main(bad_rank) == 2
     error = capsys.readouterr().err

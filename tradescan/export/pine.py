@@ -265,7 +265,7 @@ def pine_costs(broker: str | Mapping[str, Any] | BrokerProfile, symbol: str, sce
     )
     tick = 10.0**-instrument.price_precision
     per_fill = pip_part * instrument.pip_size + bps_part * 1e-4 * price
-    slippage_ticks = int(round(per_fill / tick))
+    slippage_ticks = math.floor(per_fill / tick + 0.5)  # half a tick rounds up
     notes = ["spread and slippage are one fixed slippage in ticks on market and stop fills; "
              "TradingView charges none on limit (target) fills"]  # fmt: skip
     if slippage.atr_k or slippage.atr_k_bps:
