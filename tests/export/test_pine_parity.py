@@ -190,3 +190,62 @@ def test_a_high_low_tie_goes_to_the_low_first_in_both() -> None:
     engine = backtest(bars, _OneSignal(), symbol="EURUSD", scenarios=("A",), broker="zero", intrabar="tradingview").trades
     assert pine[["entry_bar", "exit_bar", "exit_price"]].values.tolist() == [[3, 3, 1.14334]]
     assert engine[["exit_reason", "exit_price"]].values.tolist() == [["SL", pytest.approx(1.14334, abs=1e-12)]]
+
+
+PLUGIN_MODULE = '''
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+from tradescan import Signals, Strategy
+from tradescan.indicators import atr, ema
+
+
+class PluginCross(Strategy):
+    name = "PLUGIN_CROSS_PINE"
+
+    class Params(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        fast: int = 10
+        slow: int = 40
+
+    def warmup(self, params):
+        return params.slow
+
+    def signals(self, bars, params):
+        fast, slow = ema(bars.close, params.fast), ema(bars.close, params.slow)
+        entry = np.zeros(len(bars), dtype=np.int8)
+        entry[1:][(fast[1:] > slow[1:]) & (fast[:-1] <= slow[:-1])] = 1
+        entry[1:][(fast[1:] < slow[1:]) & (fast[:-1] >= slow[:-1])] = -1
+        entry[: params.slow] = 0
+        distance = 1.5 * atr(bars.high, bars.low, bars.close, 14)
+        entry[np.isnan(distance)] = 0
+        return Signals(entry=entry, stop_distance=distance, target_distance=2.0 * distance)
+'''
+PLUGIN_TEMPLATE = """// PLUGIN_CROSS_PINE: EMA(fast) crossing EMA(slow); stop 1.5 ATR, target 3 ATR.
+int warmup = slow
+float fast_ema = ts_ema(close, fast)
+float slow_ema = ts_ema(close, slow)
+float atr_value = ts_atr(14)
+float sig_stop = 1.5 * atr_value
+float sig_tp1 = 2.0 * sig_stop
+int sig_entry = 0
+if ts_gt(fast_ema, slow_ema) and ts_le(fast_ema[1], slow_ema[1])
+    sig_entry := 1
+if ts_lt(fast_ema, slow_ema) and ts_ge(fast_ema[1], slow_ema[1])
+    sig_entry := -1
+if na(sig_stop) or bar_index < warmup
+    sig_entry := 0
+"""
+
+
+def test_a_plugin_with_its_own_template_trades_as_the_engine(eurusd: pd.DataFrame, tmp_path: Path) -> None:
+    """The documented plug-in way: ``<module>.pine`` beside the strategy's module."""
+    require_pine_runtime()
+    (tmp_path / "plugin_cross.py").write_text(PLUGIN_MODULE)
+    (tmp_path / "plugin_cross.pine").write_text(PLUGIN_TEMPLATE)
+    strategy = get_strategy("PLUGIN_CROSS_PINE", [tmp_path])
+    script = render_pine(strategy, {"fast": 12}, settings_for("EURUSD", broker="zero"))
+    pine = run_pine_strategy(script, eurusd, symbol=PineSymbol.of(instruments.get("EURUSD")))
+    engine = backtest(eurusd, strategy, {"fast": 12}, symbol="EURUSD", scenarios=("A",), broker="zero",
+                      intrabar="tradingview").trades
+    assert len(engine) > 50
+    pd.testing.assert_frame_equal(engine_exits(engine), pine_exits(pine))
