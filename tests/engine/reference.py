@@ -248,7 +248,7 @@ class _Scenario:
                 self.close_leg(leg, b, leg["target"], "TP")
 
     def exits_on_the_tradingview_path(self, b: int) -> None:
-        """Open → the nearer of high/low (the low on a tie, as TradingView) → the other → close, levels in path order."""
+        """Open → the nearer of high/low (the low on a tie, as TradingView) → the other → close; levels in order."""
         position = self.position
         assert position is not None
         bar_open, high, low = self.open[b], self.high[b], self.low[b]

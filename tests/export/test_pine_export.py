@@ -15,6 +15,8 @@ from tradescan.errors import TradeScanError
 from tradescan.export.pine import PineCosts, find_template, pine_costs, render_pine, settings_for
 from tradescan.registry import get_strategy
 
+COMMENTS = 'comment_loss="SL", comment_profit="TP"'
+
 
 def _script(name: str, params: dict[str, Any] | None = None, **settings: Any) -> str:
     return render_pine(get_strategy(name), params, settings_for("EURUSD", **settings))
@@ -55,9 +57,9 @@ def test_a_three_target_plan_is_three_legs_with_break_even_exits_and_a_trail() -
     script = _script("S4_TREND_PULLBACK_TRAIL_TARGETS")
     legs = [line.strip() for line in script.splitlines() if "strategy.exit(" in line]
     assert legs[3:] == [
-        'strategy.exit(ts_id + "_tp1", ts_id, qty_percent=40.0, loss=ts_stop_ticks, profit=ts_tp1_ticks, comment_loss="SL", comment_profit="TP")',
-        'strategy.exit(ts_id + "_tp2", ts_id, qty_percent=30.0, loss=ts_stop_ticks, profit=ts_tp2_ticks, comment_loss="SL", comment_profit="TP")',
-        'strategy.exit(ts_id + "_tp3", ts_id, loss=ts_stop_ticks, profit=ts_tp3_ticks, comment_loss="SL", comment_profit="TP")',
+        f'strategy.exit(ts_id + "_tp1", ts_id, qty_percent=40.0, loss=ts_stop_ticks, profit=ts_tp1_ticks, {COMMENTS})',
+        f'strategy.exit(ts_id + "_tp2", ts_id, qty_percent=30.0, loss=ts_stop_ticks, profit=ts_tp2_ticks, {COMMENTS})',
+        f'strategy.exit(ts_id + "_tp3", ts_id, loss=ts_stop_ticks, profit=ts_tp3_ticks, {COMMENTS})',
     ]  # the last target takes the rest: no sliver left by Pine's rounding of qty_percent
     assert len(legs) == 6  # the same three with absolute levels come first: re-sent when the stop moves
     assert legs[0].endswith('qty_percent=40.0, stop=ts_stop, limit=ts_tp1, comment_loss="SL", comment_profit="TP")')
@@ -75,7 +77,7 @@ def test_a_single_target_strategy_has_one_leg_and_no_break_even() -> None:
 def test_a_plan_with_a_remainder_gets_a_stop_only_leg() -> None:
     class TwoTargets(Strategy):
         name = "TWO_TARGETS"
-        pine_template = "int warmup = 1\nint sig_entry = 0\nfloat sig_stop = na\nfloat sig_tp1 = na\nfloat sig_tp2 = na\n"
+        pine_template = "int warmup = 1\nint sig_entry = 0\nfloat sig_stop = na\nfloat sig_tp1 = na\n"
 
         def signals(self, bars: Any, params: Any) -> Signals:
             n = len(bars)
@@ -128,7 +130,8 @@ class _NoTemplate(Strategy):
 
 
 def test_a_strategy_without_a_template_is_a_one_line_error_naming_where_to_put_it() -> None:
-    with pytest.raises(TradeScanError, match=r"NO_TEMPLATE has no Pine template: set a pine_template attribute .*test_pine_export\.pine"):
+    expected = r"NO_TEMPLATE has no Pine template: set a pine_template attribute .*test_pine_export\.pine"
+    with pytest.raises(TradeScanError, match=expected):
         find_template(_NoTemplate())
 
 
@@ -146,7 +149,7 @@ def test_a_plugin_ships_its_template_beside_its_module(tmp_path: Path) -> None:
                 n = len(bars)
                 return Signals(np.zeros(n, np.int8), np.full(n, 0.001))
         '''))
-    (folder / "my_cross.pine").write_text("// my cross\nint warmup = 1\nint sig_entry = 0\nfloat sig_stop = 0.001\nfloat sig_tp1 = na\n")
+    (folder / "my_cross.pine").write_text("// my cross\nint warmup = 1\nint sig_entry = 0\nfloat sig_stop = 0.001\n")
     strategy = get_strategy("MY_CROSS_FOR_PINE", [folder])
     assert find_template(strategy).startswith("// my cross")
     assert "// my cross\nint warmup = 1" in render_pine(strategy, None, settings_for("EURUSD"))

@@ -62,7 +62,8 @@ def test_the_export_uses_the_finalists_params_and_the_runs_settings(tmp_path: Pa
     assert "MAX_HOLD_BARS = 48" in script
     assert "ts_stop := ts_grid(close - ts_side * sig_stop, -ts_side)" in script  # stops_from: signal_close
     assert "slippage=14)" in script  # default broker, scenario B: 1.355 pips
-    assert "// run S4-RUN, EURUSD finalist rank 2 (trial 12), timeframe H1, costs of scenario B of broker default" in script
+    header = "// run S4-RUN, EURUSD finalist rank 2 (trial 12), timeframe H1, costs of scenario B of broker default"
+    assert header in script
 
 
 def test_the_cli_writes_the_script_or_names_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,7 +37,8 @@ CASES = [
     ("S1_TREND_EMA_ATR_ADX", {}, "fill", 96),
     ("S1_TREND_EMA_ATR_ADX", {"use_tp": False, "adx_th": 20.0}, "signal_close", 24),
     ("S2_MR_ZSCORE_EMA_REGIME", {"k_tp": 1.5, "z_entry": 1.5, "adx_max": 25.0, "slope_th": 0.1}, "fill", 48),
-    ("S3_BREAKOUT_ATR_REGIME_EMA200", {"k_tp": 2.0, "compression_z_low": 0.0, "breakout_window": 20}, "signal_close", 96),
+    ("S3_BREAKOUT_ATR_REGIME_EMA200", {"k_tp": 2.0, "compression_z_low": 0.0, "breakout_window": 20},
+     "signal_close", 96),
     ("S4_TREND_PULLBACK_TRAIL_TARGETS", {}, "fill", 96),
     ("S4_TREND_PULLBACK_TRAIL_TARGETS", {"rsi_pullback": 45.0, "k_trail": 2.0, "ema_slow": 60}, "signal_close", 48),
 ]
@@ -96,7 +97,9 @@ def _grouped(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([reasons, shares], axis=1).reset_index().sort_values(keys).reset_index(drop=True)
 
 
-def _run_both(eurusd: pd.DataFrame, name: str, params: dict[str, Any], stops_from: str, max_hold: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _run_both(
+    eurusd: pd.DataFrame, name: str, params: dict[str, Any], stops_from: str, max_hold: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     require_pine_runtime()
     strategy = get_strategy(name)
     settings = settings_for("EURUSD", stops_from=stops_from, max_hold_bars=max_hold, broker="zero")  # type: ignore[arg-type]
@@ -160,7 +163,8 @@ class _OneSignal(Strategy):
     def signals(self, bars: Any, params: Any) -> Signals:
         entry = np.zeros(len(bars), dtype=np.int8)
         entry[2] = 1
-        return Signals(entry=entry, stop_distance=np.full(len(bars), 0.0020), target_distance=np.full(len(bars), 0.0020))
+        distance = np.full(len(bars), 0.0020)
+        return Signals(entry=entry, stop_distance=distance, target_distance=distance)
 
 
 TIE_SCRIPT = """//@version=6
@@ -182,12 +186,15 @@ def test_a_high_low_tie_goes_to_the_low_first_in_both() -> None:
     require_pine_runtime()
     open_, high, low = 1.14534, 1.14798, 1.14270
     assert high - open_ == open_ - low  # exactly, in floating point
-    rows = [(1.14534, 1.14540, 1.14530, 1.14534)] * 3 + [(open_, high, low, 1.14676)] + [(1.14676, 1.1468, 1.1467, 1.14676)] * 2
+    flat, after = (1.14534, 1.14540, 1.14530, 1.14534), (1.14676, 1.1468, 1.1467, 1.14676)
+    rows = [flat] * 3 + [(open_, high, low, 1.14676)] + [after] * 2
     times = pd.date_range("2024-01-01", periods=len(rows), freq="h", tz="UTC").as_unit("ns")
     bars = pd.DataFrame(rows, columns=["open", "high", "low", "close"]).assign(time=times, volume=1.0)
     bars = bars[["time", "open", "high", "low", "close", "volume"]]
     pine = run_pine_strategy(TIE_SCRIPT, bars, symbol=PineSymbol.of(instruments.get("EURUSD")))
-    engine = backtest(bars, _OneSignal(), symbol="EURUSD", scenarios=("A",), broker="zero", intrabar="tradingview").trades
+    engine = backtest(
+        bars, _OneSignal(), symbol="EURUSD", scenarios=("A",), broker="zero", intrabar="tradingview"
+    ).trades
     assert pine[["entry_bar", "exit_bar", "exit_price"]].values.tolist() == [[3, 3, 1.14334]]
     assert engine[["exit_reason", "exit_price"]].values.tolist() == [["SL", pytest.approx(1.14334, abs=1e-12)]]
 

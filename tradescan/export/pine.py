@@ -34,7 +34,7 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -115,7 +115,7 @@ class PineSettings:
     symbol: str
     stops_from: StopsFrom = "fill"
     max_hold_bars: int | None = 96
-    capital: CapitalConfig = CapitalConfig()
+    capital: CapitalConfig = field(default_factory=CapitalConfig)
     costs: PineCosts = PineCosts()
     title: str = ""
 
@@ -300,7 +300,7 @@ def _pine_string(text: str) -> str:
 
 def _header(strategy: Strategy, settings: PineSettings, title: str, header_lines: tuple[str, ...]) -> str:
     capital, costs = settings.capital, settings.costs
-    commission = "strategy.commission.percent" if costs.commission_type == "percent" else "strategy.commission.cash_per_contract"
+    commission = f"strategy.commission.{costs.commission_type}"
     comments = [
         f"// {strategy.name} on {settings.symbol}, exported by tradescan export pine (Pine v{PINE_VERSION}).",
         f"// Execution as tradescan's engine with intrabar=tradingview: stops_from={settings.stops_from}, "
@@ -322,15 +322,15 @@ def _header(strategy: Strategy, settings: PineSettings, title: str, header_lines
             "// the previous position; the execution block never holds two positions.",
             f"RISK_PER_TRADE = {_pine_float(capital.risk_per_trade)}",
             f"RISK_COMPOUNDING = {'true' if capital.compounding else 'false'}",
-            f"MAX_HOLD_BARS = {settings.max_hold_bars if settings.max_hold_bars is not None else 0}  // 0 = no time stop",
+            f"MAX_HOLD_BARS = {settings.max_hold_bars or 0}  // 0 = no time stop",
         ]
     )
 
 
 def _inputs(strategy: Strategy, params: BaseModel) -> str:
     lines = ["// ---- parameters (preset to the exported values) ----"]
-    for name, field in type(params).model_fields.items():
-        lines.extend(_input_lines(strategy.name, name, field.annotation, getattr(params, name), field))
+    for name, info in type(params).model_fields.items():
+        lines.extend(_input_lines(strategy.name, name, info.annotation, getattr(params, name), info))
     return "\n".join(lines)
 
 
@@ -394,7 +394,8 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
     """Return the execution block: DESIGN §4 with the levels of ``plan``'s legs."""
     fill_based = settings.stops_from == "fill"
     k = plan.n_targets
-    targets = [f"sig_tp{j}" for j in range(1, k + 1)]
+    legs = range(1, k + 1)
+    targets = [f"sig_tp{j}" for j in legs]
     exit_signal = "sig_exit" if plan.has_exit else "0"
     trail = "sig_trail" if plan.has_trail else "na"
     lines = [
@@ -404,7 +405,8 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
         "ts_grid(float price, int direction) =>",
         "    float ticks = price * syminfo.pricescale",
         "    float nearest = math.round(ticks)",
-        "    float on_grid = ts_le(math.abs(ticks - nearest), 1e-6) ? nearest : direction > 0 ? math.ceil(ticks) : math.floor(ticks)",
+        "    float on_grid = ts_le(math.abs(ticks - nearest), 1e-6) ? nearest"
+        " : direction > 0 ? math.ceil(ticks) : math.floor(ticks)",
         "    on_grid / syminfo.pricescale",
         "",
         "// A distance in whole ticks, rounded away from the entry (the fill is on the grid).",
@@ -451,7 +453,7 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
         lines += [
             "        float fill_ticks = math.round(ts_fill * syminfo.pricescale)",
             "        ts_stop := (fill_ticks - ts_side * ts_stop_ticks) / syminfo.pricescale",
-            *[f"        ts_tp{j} := (fill_ticks + ts_side * ts_tp{j}_ticks) / syminfo.pricescale" for j in range(1, k + 1)],
+            *[f"        ts_tp{j} := (fill_ticks + ts_side * ts_tp{j}_ticks) / syminfo.pricescale" for j in legs],
         ]
     lines += [
         "    else",
@@ -491,9 +493,11 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
         "    ts_trail := sig_trail_now",
         "    ts_fill := na",
         "    ts_legs_closed := 0",
-        "    float risk_base = RISK_COMPOUNDING ? strategy.initial_capital + strategy.netprofit : strategy.initial_capital",
+        "    float risk_base = RISK_COMPOUNDING ? strategy.initial_capital + strategy.netprofit"
+        " : strategy.initial_capital",
         "    float risk_distance = na(sig_stop) ? ts_fallback_atr : sig_stop",
-        "    float qty = strategy.convert_to_symbol(math.max(RISK_PER_TRADE * risk_base, 0.0)) / (risk_distance * syminfo.pointvalue)",
+        "    float qty = strategy.convert_to_symbol(math.max(RISK_PER_TRADE * risk_base, 0.0))"
+        " / (risk_distance * syminfo.pointvalue)",
         "    strategy.entry(ts_id, ts_side > 0 ? strategy.long : strategy.short, qty=qty)",
     ]
     if fill_based:
@@ -505,7 +509,7 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
     else:
         lines += [
             "    ts_stop := ts_grid(close - ts_side * sig_stop, -ts_side)",
-            *[f"    ts_tp{j} := ts_grid(close + ts_side * {target}, ts_side)" for j, target in enumerate(targets, start=1)],
+            *[f"    ts_tp{j} := ts_grid(close + ts_side * sig_tp{j}, ts_side)" for j in legs],
             *[f"    {line}" for line in _leg_calls(plan, absolute=True)],
         ]
     return "\n".join(lines)
@@ -518,10 +522,7 @@ def _leg_calls(plan: PinePlan, *, absolute: bool) -> list[str]:
     for j, fraction in enumerate(plan.fractions, start=1):
         is_rest = j == k and not plan.remainder  # the last target takes what is left (no rounding sliver)
         qty = "" if is_rest else f", qty_percent={_pine_float(fraction * 100.0)}"
-        if absolute:
-            levels = f"stop=ts_stop, limit=ts_tp{j}"
-        else:
-            levels = f"loss=ts_stop_ticks, profit=ts_tp{j}_ticks"
+        levels = f"stop=ts_stop, limit=ts_tp{j}" if absolute else f"loss=ts_stop_ticks, profit=ts_tp{j}_ticks"
         calls.append(f'strategy.exit(ts_id + "_tp{j}", ts_id{qty}, {levels}, comment_loss="SL", comment_profit="TP")')
     if plan.remainder:
         levels = "stop=ts_stop" if absolute else "loss=ts_stop_ticks"
