@@ -133,7 +133,7 @@ class BacktestSession:
         )
         self._prepare_arrays(conversion)
         # Per scenario selection: its cost rows, and the equity and trade buffers evaluate reuses.
-        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray | None, np.ndarray]] = {}
         self._trade_buffers: dict[tuple[str, ...], np.ndarray] = {}
         self._strategies: dict[str, Strategy] = {}
 
@@ -222,7 +222,10 @@ class BacktestSession:
             raise TradeScanError(f"{strategy.name}.signals must return Signals, got {type(raw).__name__}")
         return raw.validated(len(self.bars), strategy_name=strategy.name)
 
-    def _rows(self, scenarios: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+    def _rows(
+        self, scenarios: Sequence[str] | None
+    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
+        # the bps cost rows are None when they are all 0: the kernel compiled without them runs
         names = self.scenarios if scenarios is None else tuple(str(name) for name in scenarios)
         cached = self._row_cache.get(names)
         if cached is None:
@@ -233,7 +236,8 @@ class BacktestSession:
                 raise TradeScanError(f"scenarios must be distinct names from {list(self.scenarios)}, got {list(names)}")
             rows = [self.scenarios.index(name) for name in names]
             costs = np.ascontiguousarray(self.cost_pips[rows])
-            cached = (costs, np.ascontiguousarray(self.cost_fraction[rows]), np.empty_like(costs))
+            fractions = np.ascontiguousarray(self.cost_fraction[rows])
+            cached = (costs, fractions if fractions.any() else None, np.empty_like(costs))
             self._row_cache[names] = cached
         return names, cached[0], cached[1], cached[2]
 
