@@ -52,22 +52,26 @@ FEATURES_BROKER = {"name": "features", "spread_pips": {"*": 0.7}, "commission_pc
 class S1WithEveryFeature(Strategy):
     """S1's entries and stop, plus an exit signal, a trailing stop and a 3-target plan with break-even.
 
-    Exit a long when the close falls below EMA(fast), a short when it rises above; trail 3 ATRs;
-    targets at 1, 2 and 3 ATRs closing 40 / 30 / 20 % (the last 10 % rides); stop to break-even
-    after the first target.
+    Exit a long when EMA(fast) falls below EMA(slow), a short when it rises above (with S1's entry
+    on that bar, a stop-and-reverse); trail 3 ATRs; targets at 1, 2 and 3 ATRs closing 40 / 30 /
+    20 % (the last 10 % rides); stop to break-even after the first target.
     """
 
     name = "BENCH_S1_FEATURES"
     Params = get_strategy(STRATEGY).Params
 
+    def __init__(self) -> None:
+        self.base = get_strategy(STRATEGY)  # resolved once: a registry look-up scans folders
+
     def warmup(self, params: Any) -> int:
-        return get_strategy(STRATEGY).warmup(params)
+        return self.base.warmup(params)
 
     def signals(self, bars: Bars, params: Any) -> Signals:
-        base = get_strategy(STRATEGY).signals(bars, params)
+        base = self.base.signals(bars, params)
         fast = bars.cached(("ema", params.ema_fast), lambda: ema(bars.close, params.ema_fast))
+        slow = bars.cached(("ema", params.ema_slow), lambda: ema(bars.close, params.ema_slow))
         atr_values = bars.cached(("atr", params.atr_period), lambda: atr(bars.high, bars.low, bars.close, 14))
-        exit_signal = np.less(bars.close, fast).view(np.int8) - np.greater(bars.close, fast).view(np.int8)
+        exit_signal = np.less(fast, slow).view(np.int8) - np.greater(fast, slow).view(np.int8)
         targets = atr_values[:, None] * np.array([1.0, 2.0, 3.0])
         return Signals(base.entry, base.stop_distance, exit=exit_signal, trail_distance=3.0 * atr_values,
                        targets=targets, target_fractions=(0.4, 0.3, 0.2), break_even=True)

@@ -304,6 +304,29 @@ def _on_tick_grid(price: float, tick_scale: float, direction: int) -> float:
 
 
 @njit(cache=True, inline="always")
+def _trailed(
+    side: int, best_price: float, bar_high: float, bar_low: float, trail: float, stop_price: float,
+    tradingview: bool, tick_scale: float,
+) -> tuple[float, float]:
+    """Return (best price since entry, stop) after a bar closes: the trailed level if it gains.
+
+    On the tick grid a level moves away from the price, so only a raw gain can survive rounding:
+    the rounding is skipped for the (usual) bars that do not move the stop.
+    """
+    if side > 0:
+        best_price = max(best_price, bar_high)
+        candidate = best_price - trail
+    else:
+        best_price = min(best_price, bar_low)
+        candidate = best_price + trail
+    if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
+        if tradingview:
+            candidate = _on_tick_grid(candidate, tick_scale, -side)
+        if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
+            return best_price, candidate
+    return best_price, stop_price
+
+@njit(cache=True, inline="always")
 def _trigger_levels(side: int, stop_price: float, leg_state_s: np.ndarray, open_legs: int, n_legs: int) -> tuple[float, float]:
     """Return the (lower, upper) levels whose touch may end a leg: the stop and the nearest open target.
 
@@ -496,16 +519,9 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                 equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission_unit * size)
                 if trail_distance is not None:
                     if trailing:
-                        if side > 0:
-                            best_price = max(best_price, high[b])
-                            candidate = best_price - trail
-                        else:
-                            best_price = min(best_price, low[b])
-                            candidate = best_price + trail
-                        if tradingview:
-                            candidate = _on_tick_grid(candidate, tick_scale, -side)
-                        if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
-                            stop_price = candidate
+                        best_price, moved_stop = _trailed(side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale)
+                        if moved_stop != stop_price:
+                            stop_price = moved_stop
                             lower_level, upper_level = _trigger_levels(side, stop_price, legs, open_legs, n_legs)
                 if exit_signal is not None:
                     if exit_signal[b] == side:
@@ -580,16 +596,7 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                 equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission_unit * size)
                 if trail_distance is not None:
                     if trailing:
-                        if side > 0:
-                            best_price = max(best_price, high[b])
-                            candidate = best_price - trail
-                        else:
-                            best_price = min(best_price, low[b])
-                            candidate = best_price + trail
-                        if tradingview:
-                            candidate = _on_tick_grid(candidate, tick_scale, -side)
-                        if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
-                            stop_price = candidate
+                        best_price, stop_price = _trailed(side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale)
                 if break_even and target_filled:
                     candidate = _on_tick_grid(entry_fill, tick_scale, -side) if tradingview else entry_fill
                     if stop_price != stop_price or side * (candidate - stop_price) > 0.0:

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from tradescan import indicators, metrics
+from tradescan._signal_check import any_nonzero_nb, any_number_nb
 from tradescan.bars import Bars
 from tradescan.engine.broker import BrokerProfile, load_broker, resolve_scenarios
 from tradescan.engine.capital import CapitalConfig, parse_capital, price_value
@@ -65,9 +66,9 @@ def kernel_signals(signals: Signals, risk_distance_fallback: np.ndarray, warmup:
     else:
         targets = signals.targets
         fractions = np.asarray(signals.target_fractions, dtype=np.float64)
-    exit_signal = signals.exit if signals.exit is not None and signals.exit.any() else None
+    exit_signal = signals.exit if signals.exit is not None and any_nonzero_nb(signals.exit) else None
     trail = signals.trail_distance
-    trail = trail if trail is not None and not np.isnan(trail).all() else None
+    trail = trail if trail is not None and any_number_nb(trail) else None
     return KernelSignals(
         signals.entry, signals.stop_distance, targets, fractions, risk_distance_fallback, warmup,
         exit_signal, trail, signals.break_even,
