@@ -37,7 +37,7 @@ from tradescan import Signals, Strategy, instruments
 from tradescan.bars import Bars
 from tradescan.data import synthesize
 from tradescan.engine import BacktestSession
-from tradescan.engine.kernel import KernelBars, KernelCapital, KernelCosts, KernelRules, simulate
+from tradescan.engine.kernel import KernelBars, KernelCapital, KernelCosts, simulate
 from tradescan.engine.session import kernel_signals
 from tradescan.indicators import atr, ema
 from tradescan.registry import get_strategy
@@ -275,7 +275,9 @@ def component_figures(
     trades = simulate(*kernel_args, buffer)[0]
     figures = {
         f"{prefix}strategy signals, fresh": best_ms(fresh_signals, repeat),
-        f"{prefix}signals cached+validated": best_ms(lambda: strategy.signals(bars, params).validated(len(bars)), repeat),
+        f"{prefix}signals cached+validated": best_ms(
+            lambda: strategy.signals(bars, params).validated(len(bars)), repeat
+        ),
         f"{prefix}kernel, one scenario": best_ms(lambda: simulate(*kernel_args, buffer), repeat),
         f"{prefix}compute_metrics, one": best_ms(lambda: session._metrics(trades[0], equity[0]), repeat),
     }

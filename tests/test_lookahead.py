@@ -206,7 +206,7 @@ class _Plan(Strategy):
     def warmup(self, params: BaseModel) -> int:
         return 10
 
-    def signals(self, bars: Bars, params: BaseModel) -> Signals:
+    def signals(self, bars: Bars, params: Params) -> Signals:
         close = bars.close
         fast = ema(close, 10)
         entry = np.where(close > fast, 1, -1).astype(np.int8)

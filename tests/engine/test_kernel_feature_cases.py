@@ -236,7 +236,9 @@ def test_a_gap_past_two_targets_fills_both_at_the_open() -> None:
     rows[4] = [1.1025, 1.1027, 1.1022, 1.1024]
     result = run(rows, signal_at(8, b2=1), stop=0.0010, targets=_plan(8, 0.0010, 0.0020, 0.0030),
                  target_fractions=(0.4, 0.3, 0.3))
-    assert rows_of(result, "leg", "exit_reason", "exit_price") == [(1, "TP", 1.1025), (2, "TP", 1.1025), (3, "EOD", 1.1000)]
+    assert rows_of(result, "leg", "exit_reason", "exit_price") == [
+        (1, "TP", 1.1025), (2, "TP", 1.1025), (3, "EOD", 1.1000)
+    ]
 
 
 # ---- intrabar order -----------------------------------------------------------------------------
@@ -281,7 +283,9 @@ def test_tradingview_targets_then_the_stop_in_one_bar() -> None:
     rows[4] = [1.1002, 1.1014, 1.0985, 1.0990]
     result = run(rows, signal_at(8, b2=1), stop=0.0010, targets=_plan(8, 0.0010, 0.0030),
                  target_fractions=(0.5, 0.5), intrabar="tradingview")
-    assert rows_of(result, "leg", "exit_reason", "exit_price") == [(1, "TP", pytest.approx(1.1010)), (2, "SL", pytest.approx(1.0990))]
+    assert rows_of(result, "leg", "exit_reason", "exit_price") == [
+        (1, "TP", pytest.approx(1.1010)), (2, "SL", pytest.approx(1.0990))
+    ]
 
 
 def test_tradingview_levels_are_rounded_onto_the_tick_grid_away_from_the_entry() -> None:

@@ -263,7 +263,7 @@ def run_blocks_nb(
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, commission_pct, maker_commission_pct,
     max_hold_bars, stops_from, intrabar, tick_scale,
     initial_capital, risk_fraction, compounding, quote_value, value_per_price, equity_out,
-):  # type: ignore[no-untyped-def]  # the arguments are those of ``simulate``, flattened for numba
+):  # the arguments are those of ``simulate``, flattened for numba
     """Run the bars from ``first_bar`` on, ``block_bars`` at a time; return the next bar to run.
 
     ``used[s]`` counts scenario ``s``'s records, written from ``s * region`` on. Returns early,
@@ -327,7 +327,9 @@ def _trailed(
     return best_price, stop_price
 
 @njit(cache=True, inline="always")
-def _trigger_levels(side: int, stop_price: float, leg_state_s: np.ndarray, open_legs: int, n_legs: int) -> tuple[float, float]:
+def _trigger_levels(
+    side: int, stop_price: float, leg_state_s: np.ndarray, open_legs: int, n_legs: int
+) -> tuple[float, float]:
     """Return the (lower, upper) levels whose touch may end a leg: the stop and the nearest open target.
 
     A missing level is ±inf. Targets lie further out with each leg, so the nearest is the first open
@@ -406,7 +408,7 @@ def _close_open_legs(
     entry_fill, stop_price, legs, open_legs, fractions, entry_cost_pips, risk_amount,
     entry_commission_unit, commission_pct, reason, realised,
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, quote_value, value_per_price,
-):  # type: ignore[no-untyped-def]
+):
     """Close every open leg at raw ``exit_price`` on ``exit_bar``; return (write_at, realised)."""
     exit_cost = _fill_cost_pips(cost_pips, cost_fraction, s, exit_bar, exit_price, pip_size)
     exit_fill = exit_price - side * exit_cost * pip_size
@@ -430,7 +432,7 @@ def _fill_targets(
     entry_fill, stop_price, legs, open_legs, size, fractions, entry_cost_pips, risk_amount,
     entry_commission_unit, maker_commission_pct, realised,
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, quote_value, value_per_price,
-):  # type: ignore[no-untyped-def]
+):
     """Fill, in leg order, every open target that price ``reached`` on ``bar`` (at the open or its level).
 
     Returns (write_at, realised, open_legs, size still open, whether a target filled).
@@ -466,7 +468,7 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, commission_pct, maker_commission_pct,
     max_hold_bars, stops_from, intrabar, tick_scale,
     initial_capital, risk_fraction, compounding, quote_value, value_per_price, equity_out,
-):  # type: ignore[no-untyped-def]
+):
     """Run scenario ``s`` over bars ``[block_start, block_end)``; return where the next record goes."""
     first_signal_bar = max(1, warmup)
     last_bar = close.shape[0] - 1
@@ -516,14 +518,18 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
             signal_exit = False
             while b < run_end and lower_level < low[b] and high[b] < upper_level:
                 value = quote_value[b] / close[b] if value_per_price else quote_value[b]
-                equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission_unit * size)
-                if trail_distance is not None:
+                marked = size * (close[b] - entry_fill) * side * value - entry_commission_unit * size
+                equity_out[s, b] = realised + marked
+                # a bare "is not None" test, so numba compiles the branch away for None (no SIM102)
+                if trail_distance is not None:  # noqa: SIM102
                     if trailing:
-                        best_price, moved_stop = _trailed(side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale)
+                        best_price, moved_stop = _trailed(
+                            side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale
+                        )
                         if moved_stop != stop_price:
                             stop_price = moved_stop
                             lower_level, upper_level = _trigger_levels(side, stop_price, legs, open_legs, n_legs)
-                if exit_signal is not None:
+                if exit_signal is not None:  # noqa: SIM102
                     if exit_signal[b] == side:
                         signal_exit = True
                         break
@@ -550,7 +556,7 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                     # beyond its open: no gap exit there, the stop is the first level touched)
                     high_first = high[b] - bar_open <= bar_open - low[b]
                     open_past_stop = side * (bar_open - stop_price) <= 0.0
-                    targets_first = tradingview and high_first == (side > 0) and not open_past_stop
+                    targets_first = tradingview and (high_first == (side > 0)) and not open_past_stop
                     if gap_allowed and open_past_stop:  # gapped through the stop: every leg at the open
                         close_reason = EXIT_SL
                         close_price = bar_open
@@ -576,7 +582,7 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                         if stop_hit and open_legs != 0:
                             close_reason = EXIT_SL
                             close_price = stop_price
-                if close_reason == _NO_EXIT and open_legs != 0 and (b == time_exit_bar or b == last_bar):
+                if close_reason == _NO_EXIT and open_legs != 0 and b in (time_exit_bar, last_bar):
                     close_reason = EXIT_TIME if b == time_exit_bar and max_hold_bars >= 0 else EXIT_EOD
                     close_price = close[b]
                 if close_reason != _NO_EXIT:
@@ -593,16 +599,19 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                     continue  # flat again at this close: the flat run marks it and may take a signal
                 # ---- still open after bar b: mark it, move the stop, read the exit signal --------
                 value = quote_value[b] / close[b] if value_per_price else quote_value[b]
-                equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission_unit * size)
-                if trail_distance is not None:
+                marked = size * (close[b] - entry_fill) * side * value - entry_commission_unit * size
+                equity_out[s, b] = realised + marked
+                if trail_distance is not None:  # noqa: SIM102
                     if trailing:
-                        best_price, stop_price = _trailed(side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale)
+                        best_price, stop_price = _trailed(
+                            side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale
+                        )
                 if break_even and target_filled:
                     candidate = _on_tick_grid(entry_fill, tick_scale, -side) if tradingview else entry_fill
                     if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
                         stop_price = candidate
                 lower_level, upper_level = _trigger_levels(side, stop_price, legs, open_legs, n_legs)
-                if exit_signal is not None:
+                if exit_signal is not None:  # noqa: SIM102
                     if exit_signal[b] == side:
                         signal_exit = True
                 if not signal_exit:
