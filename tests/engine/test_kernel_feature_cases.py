@@ -367,3 +367,11 @@ def test_fx_cost_columns_next_to_pips() -> None:
     assert trade["cost"] == pytest.approx(SIZE * 0.0002 + 2.8)
     assert trade["pnl"] == pytest.approx(-trade["cost"])
     assert trade["cost_bps"] == pytest.approx((0.0002 + 14.0 / 100000.0) / 1.1 * 1e4)
+
+
+def test_an_unknown_intrabar_order_is_a_one_line_error_naming_the_choices() -> None:
+    from tradescan.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=r"tradeview.*tradingview"):
+        BacktestSession(make_bars(flat_rows(5)), broker="zero", intrabar="tradeview")
+    assert BacktestSession(make_bars(flat_rows(5)), intrabar="tradingview").settings()["intrabar"] == "tradingview"
