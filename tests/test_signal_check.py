@@ -49,11 +49,13 @@ def test_compiled_check_covers_exits_trails_and_target_progression() -> None:
     entry = np.zeros(3, dtype=np.int8)
     distances = np.full(3, NAN)
     good_plan = _plan((1.0, 2.0), (NAN, 2.0), (1.0, NAN))
-    assert signals_look_valid_nb(entry, distances, distances, np.array([0, 1, -1], dtype=np.int8), np.ones(3), good_plan)
+    exits = np.array([0, 1, -1], dtype=np.int8)
+    assert signals_look_valid_nb(entry, distances, distances, exits, np.ones(3), good_plan)
     assert not signals_look_valid_nb(entry, distances, distances, np.array([0, 2, 0], dtype=np.int8))
     assert not signals_look_valid_nb(entry, distances, distances, None, np.array([1.0, 0.0, NAN]))
     assert not signals_look_valid_nb(entry, distances, distances, None, None, _plan((1.0, 1.0), (1, 2), (1, 2)))
-    assert not signals_look_valid_nb(entry, distances, distances, None, None, _plan((2.0, NAN, 1.5), (1, 2, 3), (1, 2, 3)))
+    skipping = _plan((2.0, NAN, 1.5), (1, 2, 3), (1, 2, 3))  # TP3 below TP1 across an unused TP2
+    assert not signals_look_valid_nb(entry, distances, distances, None, None, skipping)
 
 
 def _signals(**fields: object) -> Signals:
@@ -66,7 +68,10 @@ def _signals(**fields: object) -> Signals:
     [
         ({"exit": np.array([0, 3, 0], dtype=np.int8)}, r"Signals.exit must be -1, 0 or \+1, got 3 at bar 1"),
         ({"exit": np.array([0, 0])}, r"Signals.exit must have shape \(3,\), got \(2,\)"),
-        ({"trail_distance": np.array([1.0, 1.0, -2.0])}, r"Signals.trail_distance must be > 0 or NaN, got -2.0 at bar 2"),
+        (
+            {"trail_distance": np.array([1.0, 1.0, -2.0])},
+            r"Signals.trail_distance must be > 0 or NaN, got -2.0 at bar 2",
+        ),
         (
             {"targets": _plan((1.0, 2.0), (1.0, 3.0), (2.5, 2.0)), "target_fractions": (0.5, 0.5)},
             r"targets must increase from one target to the next \(TP1 < TP2 < ...\), got TP1=2.5 >= TP2=2.0 at bar 2",
@@ -87,7 +92,10 @@ def _signals(**fields: object) -> Signals:
             {"targets": _plan((1.0, 2.0), (1, 2), (1, 2)), "target_fractions": (0.7, 0.5)},
             r"target_fractions must sum to at most 1, got 1.2",
         ),
-        ({"targets": np.ones((3, 1)), "target_fractions": (0.0,)}, r"target_fractions must each be in \(0, 1\], got TP1=0.0"),
+        (
+            {"targets": np.ones((3, 1)), "target_fractions": (0.0,)},
+            r"target_fractions must each be in \(0, 1\], got TP1=0.0",
+        ),
         ({"target_fractions": (1.0,)}, r"target_fractions needs Signals.targets"),
         (
             {"targets": np.ones((3, 1)), "target_fractions": (1.0,), "target_distance": np.array([NAN, 2.0, NAN])},
@@ -112,7 +120,7 @@ def test_valid_plan_keeps_its_arrays_and_fractions() -> None:
     assert validated.exit is exits
     assert validated.target_fractions == (0.4, 0.3, 0.3)
     assert validated.break_even is True and validated.n_targets == 3
-    assert np.isnan(validated.target_distance).all()  # None becomes "no single target"
+    assert validated.target_distance is not None and np.isnan(validated.target_distance).all()  # None: no target
 
 
 def test_float_exit_arrays_are_accepted_like_float_entries() -> None:

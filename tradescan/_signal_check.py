@@ -45,3 +45,21 @@ def signals_look_valid_nb(
                 problem |= (distance <= 0.0) | (distance <= previous)
                 previous = distance if distance == distance else previous
     return not problem
+
+
+@njit(cache=True)
+def any_nonzero_nb(values: np.ndarray) -> bool:
+    """Return whether any value is not 0 (stops at the first one)."""
+    for value in values:  # noqa: SIM110  # any() over a generator does not compile in numba
+        if value != 0:
+            return True
+    return False
+
+
+@njit(cache=True)
+def any_number_nb(values: np.ndarray) -> bool:
+    """Return whether any value is not NaN (stops at the first one)."""
+    for value in values:  # noqa: SIM110
+        if value == value:
+            return True
+    return False

@@ -16,7 +16,7 @@ NAN = float("nan")
 
 
 def make_bars(
-    ohlc: Sequence[Sequence[float]], symbol: str = "EURUSD", start: str = "2024-01-01", freq: str = "h"
+    ohlc: Sequence[Sequence[float]] | np.ndarray, symbol: str = "EURUSD", start: str = "2024-01-01", freq: str = "h"
 ) -> Bars:
     """Return ``Bars`` from rows of (open, high, low, close), one bar per ``freq`` from ``start``."""
     rows = np.asarray(ohlc, dtype=np.float64)
@@ -52,7 +52,7 @@ class ArrayStrategy(Strategy):
         target_distance: Sequence[float] | np.ndarray | float = NAN,
         warmup: int = 0,
         *,
-        exit: Sequence[int] | np.ndarray | None = None,  # noqa: A002  # the Signals field's name
+        exit: Sequence[int] | np.ndarray | None = None,  # the Signals field's name
         trail_distance: Sequence[float] | np.ndarray | float | None = None,
         targets: Sequence[Sequence[float]] | np.ndarray | None = None,
         target_fractions: Sequence[float] | None = None,

@@ -9,9 +9,10 @@ with ``tradescan.engine`` exactly.
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import dataclass, field
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -257,8 +258,9 @@ class _Scenario:
             # applies): the stop is the first level touched, filled at its level
             self.close_all(b, position["stop"], "SL")
             return
-        path = [bar_open, high, low, self.close[b]] if high - bar_open < bar_open - low else [bar_open, low, high, self.close[b]]
-        for start, end in zip(path[:-1], path[1:], strict=True):
+        first, second = (high, low) if high - bar_open < bar_open - low else (low, high)
+        path = [bar_open, first, second, self.close[b]]
+        for start, end in itertools.pairwise(path):
             levels: list[tuple[float, str, dict[str, Any] | None]] = []
             if not math.isnan(position["stop"]):
                 levels.append((position["stop"], "SL", None))
@@ -274,7 +276,8 @@ class _Scenario:
                     self.close_all(b, level, "SL")
                     return
                 assert leg is not None
-                self.events["tradingview target before the stop"] += _through(position["side"], path[2], position["stop"])
+                stop_later = _through(position["side"], second, position["stop"])
+                self.events["tradingview target before the stop"] += stop_later
                 self.close_leg(leg, b, level, "TP")
 
     def after_close(self, b: int, target_filled: bool) -> None:
@@ -284,10 +287,12 @@ class _Scenario:
         side, direction = position["side"], -position["side"]
         candidates = []
         if not math.isnan(position["trail"]):
+            since_entry = slice(position["entry_idx"], b + 1)
             if side == 1:
-                candidates.append(("stop moved by the trail", max(self.high[position["entry_idx"] : b + 1]) - position["trail"]))
+                best = max(self.high[since_entry]) - position["trail"]
             else:
-                candidates.append(("stop moved by the trail", min(self.low[position["entry_idx"] : b + 1]) + position["trail"]))
+                best = min(self.low[since_entry]) + position["trail"]
+            candidates.append(("stop moved by the trail", best))
         if self.signals["break_even"] and target_filled:
             candidates.append(("stop moved to break-even", position["entry_fill"]))
         for kind, candidate in candidates:
@@ -356,7 +361,8 @@ class _Scenario:
             "entry_price": self.open[b + 1],
             "entry_fill": entry_fill,
             "entry_cost": entry_cost,
-            "entry_commission_unit": cfg.commission_per_lot / cfg.contract_size + cfg.commission_pct * entry_fill * value,
+            "entry_commission_unit": cfg.commission_per_lot / cfg.contract_size
+            + cfg.commission_pct * entry_fill * value,
             "stop": stop,
             "trail": trail,
             "size": size,
@@ -371,7 +377,8 @@ class _Scenario:
         position = self.position
         if position is not None:
             size = position["size"]
-            equity += size * (self.close[b] - position["entry_fill"]) * position["side"] * _value(b, self.close[b], self.cfg)
+            value = _value(b, self.close[b], self.cfg)
+            equity += size * (self.close[b] - position["entry_fill"]) * position["side"] * value
             equity -= position["entry_commission_unit"] * size
         return equity
 

@@ -236,7 +236,9 @@ def test_a_gap_past_two_targets_fills_both_at_the_open() -> None:
     rows[4] = [1.1025, 1.1027, 1.1022, 1.1024]
     result = run(rows, signal_at(8, b2=1), stop=0.0010, targets=_plan(8, 0.0010, 0.0020, 0.0030),
                  target_fractions=(0.4, 0.3, 0.3))
-    assert rows_of(result, "leg", "exit_reason", "exit_price") == [(1, "TP", 1.1025), (2, "TP", 1.1025), (3, "EOD", 1.1000)]
+    assert rows_of(result, "leg", "exit_reason", "exit_price") == [
+        (1, "TP", 1.1025), (2, "TP", 1.1025), (3, "EOD", 1.1000)
+    ]
 
 
 # ---- intrabar order -----------------------------------------------------------------------------
@@ -283,7 +285,9 @@ def test_tradingview_targets_then_the_stop_in_one_bar() -> None:
     rows[4] = [1.1002, 1.1014, 1.0985, 1.0990]
     result = run(rows, signal_at(8, b2=1), stop=0.0010, targets=_plan(8, 0.0010, 0.0030),
                  target_fractions=(0.5, 0.5), intrabar="tradingview")
-    assert rows_of(result, "leg", "exit_reason", "exit_price") == [(1, "TP", pytest.approx(1.1010)), (2, "SL", pytest.approx(1.0990))]
+    assert rows_of(result, "leg", "exit_reason", "exit_price") == [
+        (1, "TP", pytest.approx(1.1010)), (2, "SL", pytest.approx(1.0990))
+    ]
 
 
 def test_tradingview_levels_are_rounded_onto_the_tick_grid_away_from_the_entry() -> None:
@@ -365,3 +369,11 @@ def test_fx_cost_columns_next_to_pips() -> None:
     assert trade["cost"] == pytest.approx(SIZE * 0.0002 + 2.8)
     assert trade["pnl"] == pytest.approx(-trade["cost"])
     assert trade["cost_bps"] == pytest.approx((0.0002 + 14.0 / 100000.0) / 1.1 * 1e4)
+
+
+def test_an_unknown_intrabar_order_is_a_one_line_error_naming_the_choices() -> None:
+    from tradescan.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match=r"tradeview.*tradingview"):
+        BacktestSession(make_bars(flat_rows(5)), broker="zero", intrabar="tradeview")
+    assert BacktestSession(make_bars(flat_rows(5)), intrabar="tradingview").settings()["intrabar"] == "tradingview"

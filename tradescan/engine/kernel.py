@@ -64,6 +64,7 @@ from tradescan.engine.records import (
     TRADE_DTYPE,
 )
 
+_NO_EXIT = -1
 BLOCK_BARS = 2048  # bars per block: 2048 bars of OHLC + signals fit in L2 for the next scenario
 INITIAL_TRADES_PER_SCENARIO = 64  # plus one per 16 bars; the buffer grows when that is not enough
 _REMAINDER_EPSILON = 1e-9  # target fractions summing to 1 within this leave no remainder leg
@@ -129,7 +130,8 @@ class KernelCosts(NamedTuple):
 
     Attributes:
         cost_pips: float64[n_scenarios, n_bars] pip part of one fill's cost on each bar.
-        cost_fraction: float64[n_scenarios, n_bars] price-proportional part (bps × 1e-4).
+        cost_fraction: float64[n_scenarios, n_bars] price-proportional part (bps × 1e-4), or ``None``
+            when every value is 0 (pip-only profiles: the kernel then never reads it).
         pip_size: price units per pip.
         commission_per_unit_side: commission per unit of base per side (per lot / contract size).
         commission_pct: fraction of notional per side on entries and non-target exits (taker).
@@ -137,7 +139,7 @@ class KernelCosts(NamedTuple):
     """
 
     cost_pips: np.ndarray
-    cost_fraction: np.ndarray
+    cost_fraction: np.ndarray | None
     pip_size: float
     commission_per_unit_side: float = 0.0
     commission_pct: float = 0.0
@@ -261,7 +263,7 @@ def run_blocks_nb(
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, commission_pct, maker_commission_pct,
     max_hold_bars, stops_from, intrabar, tick_scale,
     initial_capital, risk_fraction, compounding, quote_value, value_per_price, equity_out,
-):  # type: ignore[no-untyped-def]  # the arguments are those of ``simulate``, flattened for numba
+):  # the arguments are those of ``simulate``, flattened for numba
     """Run the bars from ``first_bar`` on, ``block_bars`` at a time; return the next bar to run.
 
     ``used[s]`` counts scenario ``s``'s records, written from ``s * region`` on. Returns early,
@@ -302,7 +304,32 @@ def _on_tick_grid(price: float, tick_scale: float, direction: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def _trigger_levels(side: int, stop_price: float, leg_state_s: np.ndarray, open_legs: int, n_legs: int) -> tuple[float, float]:
+def _trailed(
+    side: int, best_price: float, bar_high: float, bar_low: float, trail: float, stop_price: float,
+    tradingview: bool, tick_scale: float,
+) -> tuple[float, float]:
+    """Return (best price since entry, stop) after a bar closes: the trailed level if it gains.
+
+    On the tick grid a level moves away from the price, so only a raw gain can survive rounding:
+    the rounding is skipped for the (usual) bars that do not move the stop.
+    """
+    if side > 0:
+        best_price = max(best_price, bar_high)
+        candidate = best_price - trail
+    else:
+        best_price = min(best_price, bar_low)
+        candidate = best_price + trail
+    if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
+        if tradingview:
+            candidate = _on_tick_grid(candidate, tick_scale, -side)
+        if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
+            return best_price, candidate
+    return best_price, stop_price
+
+@njit(cache=True, inline="always")
+def _trigger_levels(
+    side: int, stop_price: float, leg_state_s: np.ndarray, open_legs: int, n_legs: int
+) -> tuple[float, float]:
     """Return the (lower, upper) levels whose touch may end a leg: the stop and the nearest open target.
 
     A missing level is ±inf. Targets lie further out with each leg, so the nearest is the first open
@@ -320,8 +347,15 @@ def _trigger_levels(side: int, stop_price: float, leg_state_s: np.ndarray, open_
 
 
 @njit(cache=True, inline="always")
-def _fill_cost_pips(cost_pips: np.ndarray, cost_fraction: np.ndarray, s: int, bar: int, price: float, pip_size: float) -> float:
-    """Return the cost in pips of one fill at raw ``price`` on ``bar``: pip part plus bps part."""
+def _fill_cost_pips(
+    cost_pips: np.ndarray, cost_fraction: np.ndarray | None, s: int, bar: int, price: float, pip_size: float
+) -> float:
+    """Return the cost in pips of one fill at raw ``price`` on ``bar``: pip part plus bps part.
+
+    ``cost_fraction`` is ``None`` when the profile has no bps costs (then it is never read).
+    """
+    if cost_fraction is None:
+        return cost_pips[s, bar]
     return cost_pips[s, bar] + cost_fraction[s, bar] * price / pip_size
 
 
@@ -374,7 +408,7 @@ def _close_open_legs(
     entry_fill, stop_price, legs, open_legs, fractions, entry_cost_pips, risk_amount,
     entry_commission_unit, commission_pct, reason, realised,
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, quote_value, value_per_price,
-):  # type: ignore[no-untyped-def]
+):
     """Close every open leg at raw ``exit_price`` on ``exit_bar``; return (write_at, realised)."""
     exit_cost = _fill_cost_pips(cost_pips, cost_fraction, s, exit_bar, exit_price, pip_size)
     exit_fill = exit_price - side * exit_cost * pip_size
@@ -398,7 +432,7 @@ def _fill_targets(
     entry_fill, stop_price, legs, open_legs, size, fractions, entry_cost_pips, risk_amount,
     entry_commission_unit, maker_commission_pct, realised,
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, quote_value, value_per_price,
-):  # type: ignore[no-untyped-def]
+):
     """Fill, in leg order, every open target that price ``reached`` on ``bar`` (at the open or its level).
 
     Returns (write_at, realised, open_legs, size still open, whether a target filled).
@@ -434,7 +468,7 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
     cost_pips, cost_fraction, pip_size, commission_per_unit_side, commission_pct, maker_commission_pct,
     max_hold_bars, stops_from, intrabar, tick_scale,
     initial_capital, risk_fraction, compounding, quote_value, value_per_price, equity_out,
-):  # type: ignore[no-untyped-def]
+):
     """Run scenario ``s`` over bars ``[block_start, block_end)``; return where the next record goes."""
     first_signal_bar = max(1, warmup)
     last_bar = close.shape[0] - 1
@@ -484,21 +518,18 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
             signal_exit = False
             while b < run_end and lower_level < low[b] and high[b] < upper_level:
                 value = quote_value[b] / close[b] if value_per_price else quote_value[b]
-                equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission_unit * size)
-                if trail_distance is not None:
+                marked = size * (close[b] - entry_fill) * side * value - entry_commission_unit * size
+                equity_out[s, b] = realised + marked
+                # a bare "is not None" test, so numba compiles the branch away for None (no SIM102)
+                if trail_distance is not None:  # noqa: SIM102
                     if trailing:
-                        if side > 0:
-                            best_price = max(best_price, high[b])
-                            candidate = best_price - trail
-                        else:
-                            best_price = min(best_price, low[b])
-                            candidate = best_price + trail
-                        if tradingview:
-                            candidate = _on_tick_grid(candidate, tick_scale, -side)
-                        if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
-                            stop_price = candidate
+                        best_price, moved_stop = _trailed(
+                            side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale
+                        )
+                        if moved_stop != stop_price:
+                            stop_price = moved_stop
                             lower_level, upper_level = _trigger_levels(side, stop_price, legs, open_legs, n_legs)
-                if exit_signal is not None:
+                if exit_signal is not None:  # noqa: SIM102
                     if exit_signal[b] == side:
                         signal_exit = True
                         break
@@ -507,28 +538,15 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                 if b == block_end:
                     break
                 # ---- exits on bar b: the open, inside the bar, the time stop, the last bar -------
+                # Target legs fill one by one; whatever closes the rest (the stop, the time stop, the
+                # last bar) is noted in close_reason and written once below, so the record-writing
+                # code exists in few copies (the bar loop's code size is what keeps it fast).
                 target_filled = False
-                touched = low[b] <= lower_level or high[b] >= upper_level
-                bar_open = open_[b]
-                if touched and (b > entry_idx or stops_from == STOPS_FROM_SIGNAL_CLOSE):
-                    if side * (bar_open - stop_price) <= 0.0:  # gapped through the stop: every leg
-                        write_at, realised = _close_open_legs(
-                            buffer, write_at, s, position_id, side, signal_idx, entry_idx, b, entry_price,
-                            bar_open, entry_fill, stop_price, legs, open_legs, fractions, entry_cost_pips,
-                            risk_amount, entry_commission_unit, commission_pct, EXIT_SL, realised,
-                            cost_pips, cost_fraction, pip_size, commission_per_unit_side, quote_value,
-                            value_per_price,
-                        )
-                        open_legs = 0
-                    else:  # gapped past targets: those legs fill at the open
-                        write_at, realised, open_legs, size, target_filled = _fill_targets(
-                            buffer, write_at, s, position_id, side, signal_idx, entry_idx, b, entry_price,
-                            bar_open, True, entry_fill, stop_price, legs, open_legs, size, fractions,
-                            entry_cost_pips, risk_amount, entry_commission_unit, maker_commission_pct,
-                            realised, cost_pips, cost_fraction, pip_size, commission_per_unit_side,
-                            quote_value, value_per_price,
-                        )
-                if touched and open_legs != 0:
+                close_reason = _NO_EXIT
+                close_price = np.nan
+                if low[b] <= lower_level or high[b] >= upper_level:
+                    bar_open = open_[b]
+                    gap_allowed = b > entry_idx or stops_from == STOPS_FROM_SIGNAL_CLOSE
                     adverse = low[b] if side > 0 else high[b]
                     favourable = high[b] if side > 0 else low[b]
                     stop_hit = side * (adverse - stop_price) <= 0.0
@@ -538,41 +556,41 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                     # unless the path starts on the stop (an entry bar whose fill-based stop is
                     # beyond its open: no gap exit there, the stop is the first level touched)
                     high_first = high[b] - bar_open < bar_open - low[b]
-                    targets_first = tradingview and high_first == (side > 0) and side * (bar_open - stop_price) > 0.0
-                    if not targets_first:
-                        if stop_hit:
-                            write_at, realised = _close_open_legs(
-                                buffer, write_at, s, position_id, side, signal_idx, entry_idx, b,
-                                entry_price, stop_price, entry_fill, stop_price, legs, open_legs, fractions,
-                                entry_cost_pips, risk_amount, entry_commission_unit, commission_pct, EXIT_SL,
-                                realised, cost_pips, cost_fraction, pip_size, commission_per_unit_side,
-                                quote_value, value_per_price,
+                    open_past_stop = side * (bar_open - stop_price) <= 0.0
+                    targets_first = tradingview and (high_first == (side > 0)) and not open_past_stop
+                    if gap_allowed and open_past_stop:  # gapped through the stop: every leg at the open
+                        close_reason = EXIT_SL
+                        close_price = bar_open
+                    else:
+                        # phase 0: targets the open gapped past (filled at the open); phase 1: targets
+                        # inside the bar, unless the stop comes first
+                        for phase in range(2):
+                            if phase == 0 and not gap_allowed:
+                                continue
+                            if phase == 1 and stop_hit and not targets_first:
+                                break
+                            reached = bar_open if phase == 0 else favourable
+                            if not (reached >= upper_level if side > 0 else reached <= lower_level):
+                                continue  # short of the nearest target (a trigger level)
+                            write_at, realised, open_legs, size, filled = _fill_targets(
+                                buffer, write_at, s, position_id, side, signal_idx, entry_idx, b, entry_price,
+                                reached, phase == 0, entry_fill, stop_price, legs,
+                                open_legs, size, fractions, entry_cost_pips, risk_amount, entry_commission_unit,
+                                maker_commission_pct, realised, cost_pips, cost_fraction, pip_size,
+                                commission_per_unit_side, quote_value, value_per_price,
                             )
-                            open_legs = 0
-                    if open_legs != 0:
-                        write_at, realised, open_legs, size, filled_inside = _fill_targets(
-                            buffer, write_at, s, position_id, side, signal_idx, entry_idx, b, entry_price,
-                            favourable, False, entry_fill, stop_price, legs, open_legs, size, fractions,
-                            entry_cost_pips, risk_amount, entry_commission_unit, maker_commission_pct,
-                            realised, cost_pips, cost_fraction, pip_size, commission_per_unit_side,
-                            quote_value, value_per_price,
-                        )
-                        target_filled = target_filled or filled_inside
-                    if open_legs != 0 and stop_hit:  # targets first on the path, then the stop
-                        write_at, realised = _close_open_legs(
-                            buffer, write_at, s, position_id, side, signal_idx, entry_idx, b, entry_price,
-                            stop_price, entry_fill, stop_price, legs, open_legs, fractions, entry_cost_pips,
-                            risk_amount, entry_commission_unit, commission_pct, EXIT_SL, realised,
-                            cost_pips, cost_fraction, pip_size, commission_per_unit_side, quote_value,
-                            value_per_price,
-                        )
-                        open_legs = 0
-                if open_legs != 0 and (b == time_exit_bar or b == last_bar):
-                    reason = EXIT_TIME if b == time_exit_bar and max_hold_bars >= 0 else EXIT_EOD
+                            target_filled = target_filled or filled
+                        if stop_hit and open_legs != 0:
+                            close_reason = EXIT_SL
+                            close_price = stop_price
+                if close_reason == _NO_EXIT and open_legs != 0 and b in (time_exit_bar, last_bar):
+                    close_reason = EXIT_TIME if b == time_exit_bar and max_hold_bars >= 0 else EXIT_EOD
+                    close_price = close[b]
+                if close_reason != _NO_EXIT:
                     write_at, realised = _close_open_legs(
                         buffer, write_at, s, position_id, side, signal_idx, entry_idx, b, entry_price,
-                        close[b], entry_fill, stop_price, legs, open_legs, fractions, entry_cost_pips,
-                        risk_amount, entry_commission_unit, commission_pct, reason, realised,
+                        close_price, entry_fill, stop_price, legs, open_legs, fractions, entry_cost_pips,
+                        risk_amount, entry_commission_unit, commission_pct, close_reason, realised,
                         cost_pips, cost_fraction, pip_size, commission_per_unit_side, quote_value,
                         value_per_price,
                     )
@@ -582,25 +600,19 @@ def _run_block_nb(  # the one long function (STYLE habit 2)
                     continue  # flat again at this close: the flat run marks it and may take a signal
                 # ---- still open after bar b: mark it, move the stop, read the exit signal --------
                 value = quote_value[b] / close[b] if value_per_price else quote_value[b]
-                equity_out[s, b] = realised + (size * (close[b] - entry_fill) * side * value - entry_commission_unit * size)
-                if trail_distance is not None:
+                marked = size * (close[b] - entry_fill) * side * value - entry_commission_unit * size
+                equity_out[s, b] = realised + marked
+                if trail_distance is not None:  # noqa: SIM102
                     if trailing:
-                        if side > 0:
-                            best_price = max(best_price, high[b])
-                            candidate = best_price - trail
-                        else:
-                            best_price = min(best_price, low[b])
-                            candidate = best_price + trail
-                        if tradingview:
-                            candidate = _on_tick_grid(candidate, tick_scale, -side)
-                        if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
-                            stop_price = candidate
+                        best_price, stop_price = _trailed(
+                            side, best_price, high[b], low[b], trail, stop_price, tradingview, tick_scale
+                        )
                 if break_even and target_filled:
                     candidate = _on_tick_grid(entry_fill, tick_scale, -side) if tradingview else entry_fill
                     if stop_price != stop_price or side * (candidate - stop_price) > 0.0:
                         stop_price = candidate
                 lower_level, upper_level = _trigger_levels(side, stop_price, legs, open_legs, n_legs)
-                if exit_signal is not None:
+                if exit_signal is not None:  # noqa: SIM102
                     if exit_signal[b] == side:
                         signal_exit = True
                 if not signal_exit:

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from tradescan import indicators, metrics
+from tradescan._signal_check import any_nonzero_nb, any_number_nb
 from tradescan.bars import Bars
 from tradescan.engine.broker import BrokerProfile, load_broker, resolve_scenarios
 from tradescan.engine.capital import CapitalConfig, parse_capital, price_value
@@ -65,9 +66,9 @@ def kernel_signals(signals: Signals, risk_distance_fallback: np.ndarray, warmup:
     else:
         targets = signals.targets
         fractions = np.asarray(signals.target_fractions, dtype=np.float64)
-    exit_signal = signals.exit if signals.exit is not None and signals.exit.any() else None
+    exit_signal = signals.exit if signals.exit is not None and any_nonzero_nb(signals.exit) else None
     trail = signals.trail_distance
-    trail = trail if trail is not None and not np.isnan(trail).all() else None
+    trail = trail if trail is not None and any_number_nb(trail) else None
     return KernelSignals(
         signals.entry, signals.stop_distance, targets, fractions, risk_distance_fallback, warmup,
         exit_signal, trail, signals.break_even,
@@ -133,7 +134,7 @@ class BacktestSession:
         )
         self._prepare_arrays(conversion)
         # Per scenario selection: its cost rows, and the equity and trade buffers evaluate reuses.
-        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray | None, np.ndarray]] = {}
         self._trade_buffers: dict[tuple[str, ...], np.ndarray] = {}
         self._strategies: dict[str, Strategy] = {}
 
@@ -222,7 +223,10 @@ class BacktestSession:
             raise TradeScanError(f"{strategy.name}.signals must return Signals, got {type(raw).__name__}")
         return raw.validated(len(self.bars), strategy_name=strategy.name)
 
-    def _rows(self, scenarios: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+    def _rows(
+        self, scenarios: Sequence[str] | None
+    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
+        # the bps cost rows are None when they are all 0: the kernel compiled without them runs
         names = self.scenarios if scenarios is None else tuple(str(name) for name in scenarios)
         cached = self._row_cache.get(names)
         if cached is None:
@@ -233,7 +237,8 @@ class BacktestSession:
                 raise TradeScanError(f"scenarios must be distinct names from {list(self.scenarios)}, got {list(names)}")
             rows = [self.scenarios.index(name) for name in names]
             costs = np.ascontiguousarray(self.cost_pips[rows])
-            cached = (costs, np.ascontiguousarray(self.cost_fraction[rows]), np.empty_like(costs))
+            fractions = np.ascontiguousarray(self.cost_fraction[rows])
+            cached = (costs, fractions if fractions.any() else None, np.empty_like(costs))
             self._row_cache[names] = cached
         return names, cached[0], cached[1], cached[2]
 
