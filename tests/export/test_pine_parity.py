@@ -28,7 +28,7 @@ from tradescan.registry import get_strategy
 
 backtesting = pytest.importorskip("backtesting", reason="backtesting.py ships the EURUSD bars: pip install -e .[dev]")
 
-TICK = 1e-5  # EURUSD's tick (price_precision 5): prices are compared in whole ticks
+EURUSD_TICK = 1e-5  # price_precision 5: prices are compared in whole ticks
 PINE_REASONS = {"SL": "SL", "TP": "TP", "SIGNAL": "SIGNAL", "TIME": "TIME", "Open": "EOD"}
 
 # (strategy, parameters, stops_from, max_hold_bars): every bundled strategy, both level references,
@@ -52,19 +52,19 @@ def eurusd() -> pd.DataFrame:
     return pd.DataFrame({"time": times, **columns})
 
 
-def _ticks(prices: Any) -> np.ndarray:
-    return np.rint(np.asarray(prices, dtype=np.float64) / TICK).astype(np.int64)
+def _ticks(prices: Any, tick: float = EURUSD_TICK) -> np.ndarray:
+    return np.rint(np.asarray(prices, dtype=np.float64) / tick).astype(np.int64)
 
 
-def engine_exits(trades: pd.DataFrame) -> pd.DataFrame:
+def engine_exits(trades: pd.DataFrame, tick: float = EURUSD_TICK) -> pd.DataFrame:
     """One row per (position, exit time, exit price, reason) with the share of the position it closed."""
     frame = pd.DataFrame(
         {
             "side": np.where(trades["side"] > 0, "long", "short"),
             "entry_time": trades["entry_time"].to_numpy(),
-            "entry_ticks": _ticks(trades["entry_price"]),
+            "entry_ticks": _ticks(trades["entry_price"], tick),
             "exit_time": trades["exit_time"].to_numpy(),
-            "exit_ticks": _ticks(trades["exit_price"]),
+            "exit_ticks": _ticks(trades["exit_price"], tick),
             "reason": trades["exit_reason"].to_numpy(),
             "share": trades["fraction"].to_numpy(),
         }
@@ -72,16 +72,16 @@ def engine_exits(trades: pd.DataFrame) -> pd.DataFrame:
     return _grouped(frame)
 
 
-def pine_exits(trades: pd.DataFrame) -> pd.DataFrame:
+def pine_exits(trades: pd.DataFrame, tick: float = EURUSD_TICK) -> pd.DataFrame:
     """The runtime's trade rows in the same shape; a share is the row's contracts over the position's."""
     position = trades.groupby(["entry_time", "entry_price"])["contracts"].transform("sum")
     frame = pd.DataFrame(
         {
             "side": trades["side"].to_numpy(),
             "entry_time": trades["entry_time"].to_numpy(),
-            "entry_ticks": _ticks(trades["entry_price"]),
+            "entry_ticks": _ticks(trades["entry_price"], tick),
             "exit_time": trades["exit_time"].to_numpy(),
-            "exit_ticks": _ticks(trades["exit_price"]),
+            "exit_ticks": _ticks(trades["exit_price"], tick),
             # a leg filled by a gap at the open carries its order id instead of the comment
             "reason": trades["exit_signal"].map(PINE_REASONS).fillna("?").to_numpy(),
             "share": (trades["contracts"] / position).to_numpy(),
@@ -256,3 +256,34 @@ def test_a_plugin_with_its_own_template_trades_as_the_engine(eurusd: pd.DataFram
                       intrabar="tradingview").trades
     assert len(engine) > 50
     pd.testing.assert_frame_equal(engine_exits(engine), pine_exits(pine))
+
+
+# Other tick sizes and price scales: BTCUSDT (tick 0.01, pip 0.01) and USDJPY (tick 0.001, pip 0.01)
+# on synthetic bars, whose prices lie on the instrument's tick grid as real quotes do.
+OTHER_SYMBOLS = [
+    ("BTCUSDT", "S4_TREND_PULLBACK_TRAIL_TARGETS", {}, "fill"),
+    ("USDJPY", "S2_MR_ZSCORE_EMA_REGIME", {"k_tp": 1.5, "z_entry": 1.5, "adx_max": 25.0, "slope_th": 0.1},
+     "signal_close"),
+]
+
+
+@pytest.mark.parametrize(("symbol", "name", "params", "stops_from"), OTHER_SYMBOLS)
+def test_the_tick_grid_of_other_symbols(symbol: str, name: str, params: dict[str, Any], stops_from: str) -> None:
+    require_pine_runtime()
+    from tradescan.data.synth import synthesize
+
+    instrument = instruments.get(symbol)
+    tick = 10.0**-instrument.price_precision
+    bars = synthesize(symbol, "H1", 3000, seed=5)
+    settings = settings_for(symbol, stops_from=stops_from, broker="zero")  # type: ignore[arg-type]
+    script = render_pine(get_strategy(name), params, settings)
+    # BTC positions are fractions of a coin: let Pine trade a millionth of one (TradingView's lot)
+    pine = run_pine_strategy(script, bars, symbol=PineSymbol.of(instrument, mincontract=1e-6))
+    engine = backtest(bars, name, params, symbol=symbol, scenarios=("A",), broker="zero", intrabar="tradingview",
+                      stops_from=stops_from).trades
+    assert engine["position_id"].nunique() >= 15
+    ours, theirs = engine_exits(engine, tick), pine_exits(pine, tick)
+    keys = ["side", "entry_time", "entry_ticks", "exit_time", "exit_ticks"]
+    pd.testing.assert_frame_equal(ours[keys], theirs[keys])
+    labelled = theirs["reason"] != "?"
+    assert list(theirs.loc[labelled, "reason"]) == list(ours.loc[labelled, "reason"])
