@@ -440,6 +440,7 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
         *[f"var float ts_tp{j} = na" for j in range(1, k + 1)],
         *[f"var float ts_tp{j}_ticks = na" for j in range(1, k + 1)],
         "int ts_held = strategy.position_size > 0 ? 1 : strategy.position_size < 0 ? -1 : 0",
+        "float ts_closing_profit = 0.0  // P&L of a position this close flattens, not yet in netprofit",
         "bool ts_live = ts_side != 0 and bar_index > ts_signal_bar and ts_held == ts_side",
         "if ts_side != 0 and bar_index > ts_signal_bar and not ts_live",
         "    ts_side := 0  // every leg closed inside this bar",
@@ -463,6 +464,7 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
         "    ts_legs_closed := legs_closed",
         "    if MAX_HOLD_BARS > 0 and bar_index == ts_signal_bar + MAX_HOLD_BARS",
         "        strategy.close(ts_id, comment=\"TIME\", immediately=true)",
+        "        ts_closing_profit := strategy.openprofit",
         "        ts_side := 0",
         "    else",
         "        if not na(ts_trail)",
@@ -482,6 +484,7 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
     lines += [
         "        if sig_exit_now == ts_side",
         "            strategy.close(ts_id, comment=\"SIGNAL\")  // filled at the next open",
+        "            ts_closing_profit := strategy.openprofit  // marked at this close",
         "            ts_side := 0",
         "        else if moved",
         *[f"            {line}" for line in _leg_calls(plan, absolute=True)],
@@ -493,7 +496,7 @@ def _execution(plan: PinePlan, settings: PineSettings) -> str:
         "    ts_trail := sig_trail_now",
         "    ts_fill := na",
         "    ts_legs_closed := 0",
-        "    float risk_base = RISK_COMPOUNDING ? strategy.initial_capital + strategy.netprofit"
+        "    float risk_base = RISK_COMPOUNDING ? strategy.initial_capital + strategy.netprofit + ts_closing_profit"
         " : strategy.initial_capital",
         "    float risk_distance = na(sig_stop) ? ts_fallback_atr : sig_stop",
         "    float qty = strategy.convert_to_symbol(math.max(RISK_PER_TRADE * risk_base, 0.0))"
