@@ -64,13 +64,16 @@ def test_a_three_target_plan_is_three_legs_with_break_even_exits_and_a_trail() -
     assert len(legs) == 6  # the same three with absolute levels come first: re-sent when the stop moves
     assert legs[0].endswith('qty_percent=40.0, stop=ts_stop, limit=ts_tp1, comment_loss="SL", comment_profit="TP")')
     assert "int sig_exit_now = sig_exit" in script and "float sig_trail_now = sig_trail" in script
-    assert "        if target_filled\n            float candidate = ts_grid(ts_fill, -ts_side)" in script
+    move = "        if ts_break_even and target_filled\n            float candidate = ts_grid(ts_fill, -ts_side)"
+    assert move in script
+    assert "    ts_break_even := sig_break_even" in script  # the break_even input drives it in TradingView
+    assert "    ts_break_even := sig_break_even" in _script("S4_TREND_PULLBACK_TRAIL_TARGETS", {"break_even": False})
 
 
 def test_a_single_target_strategy_has_one_leg_and_no_break_even() -> None:
     script = _script("S1_TREND_EMA_ATR_ADX")
     assert sum("strategy.exit(" in line for line in script.splitlines()) == 2
-    assert "target_filled\n            float candidate" not in script
+    assert "target_filled\n            float candidate" not in script and "ts_break_even :=" in script
     assert "int sig_exit_now = 0" in script and "float sig_trail_now = na" in script
 
 

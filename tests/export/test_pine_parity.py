@@ -40,7 +40,8 @@ CASES = [
     ("S3_BREAKOUT_ATR_REGIME_EMA200", {"k_tp": 2.0, "compression_z_low": 0.0, "breakout_window": 20},
      "signal_close", 96),
     ("S4_TREND_PULLBACK_TRAIL_TARGETS", {}, "fill", 96),
-    ("S4_TREND_PULLBACK_TRAIL_TARGETS", {"rsi_pullback": 45.0, "k_trail": 2.0, "ema_slow": 60}, "signal_close", 48),
+    ("S4_TREND_PULLBACK_TRAIL_TARGETS", {"rsi_pullback": 45.0, "k_trail": 2.0, "ema_slow": 60, "break_even": False},
+     "signal_close", 48),
 ]
 
 
