@@ -34,7 +34,8 @@ plot(high - high[1] > low[1] - low ? 1 : 0, "pine_gt")
 def test_the_library_equals_the_engines_indicators_exactly() -> None:
     raw = pd.read_csv(Path(backtesting.__file__).parent / "test" / "EURUSD.csv", index_col=0)
     times = pd.to_datetime(raw.index).tz_localize("UTC").as_unit("ns")
-    bars = pd.DataFrame({"time": times, **{c.lower(): raw[c].to_numpy(np.float64) for c in ("Open", "High", "Low", "Close")}})
+    columns = {name.lower(): raw[name].to_numpy(np.float64) for name in ("Open", "High", "Low", "Close")}
+    bars = pd.DataFrame({"time": times, **columns})
     script = '//@version=6\nindicator("library")\nPIP_SIZE = 0.0001\n' + LIBRARY_FILE.read_text() + PLOTS
     plots = run_pine_indicator(script, bars)
     high, low, close = (bars[name].to_numpy() for name in ("high", "low", "close"))
