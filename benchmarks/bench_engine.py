@@ -14,11 +14,15 @@ For each size it prints the best-of-N milliseconds (wall and CPU) of
 - ``one scenario``: ``session.evaluate(S1, params, scenarios=("B",))`` with the bars' indicator cache
   emptied first (so the EMAs, ATR and ADX are recomputed, as for a fresh parameter set);
 - ``A/B/C``: the same for the three scenarios in one pass;
+- ``features, one scenario``: S1 with every issue-9 feature on (exit signals, a trailing stop, a
+  three-target plan with break-even, the tradingview intrabar order, a percent commission), fresh;
 - ``one scenario, cached``: indicators already in the cache (a sweep's repeated periods);
 
 then where one evaluation's time goes (strategy signals with fresh indicators, validation, the
-kernel, ``compute_metrics``), and the ratios the engine is held to: the API call <= 2x plain, one
-scenario <= 2x plain, A/B/C <= 1.5x one scenario.
+kernel with and without the features, ``compute_metrics``), and the ratios the engine is held to:
+the API call <= 2x plain, one scenario <= 2x plain (S1 uses none of the new features, so it runs the
+kernel compiled without them: this is the "as fast as before" check), A/B/C <= 1.5x one scenario,
+features <= 2.5x plain.
 Timings are wall-clock and noisy on a shared machine: take the best of several runs.
 """
 
@@ -35,17 +39,54 @@ import pandas as pd
 from numba import njit
 
 import tradescan
-from tradescan import instruments
+from tradescan import Signals, Strategy, instruments
 from tradescan.bars import Bars
 from tradescan.data import synthesize
 from tradescan.engine import BacktestSession
-from tradescan.engine.kernel import simulate
+from tradescan.engine.kernel import KernelBars, KernelCapital, KernelCosts, simulate
+from tradescan.engine.session import kernel_signals
+from tradescan.indicators import atr, ema
 from tradescan.registry import get_strategy
 
 SYMBOL = "EURUSD"
 STRATEGY = "S1_TREND_EMA_ATR_ADX"
 BURST = 3  # consecutive calls of one action per turn (see best_interleaved)
-TARGETS = {"API call / plain": 2.0, "one scenario / plain (session group)": 2.0, "A/B/C / one scenario": 1.5}
+TARGETS = {
+    "API call / plain": 2.0,
+    "one scenario / plain (session group)": 2.0,
+    "A/B/C / one scenario": 1.5,
+    "features, one scenario / plain (session group)": 2.5,
+}
+FEATURES_BROKER = {"name": "features", "spread_pips": {"*": 0.7}, "commission_pct": 0.00002,
+                   "slippage": {"base_pips": 0.1, "atr_k": 0.5, "spike_tr_atr": 1.5, "spike_mult": 2.0}}
+
+
+class S1WithEveryFeature(Strategy):
+    """S1's entries and stop, plus an exit signal, a trailing stop and a 3-target plan with break-even.
+
+    Exit a long when EMA(fast) falls below EMA(slow), a short when it rises above (with S1's entry
+    on that bar, a stop-and-reverse); trail 3 ATRs; targets at 1, 2 and 3 ATRs closing 40 / 30 /
+    20 % (the last 10 % rides); stop to break-even after the first target.
+    """
+
+    name = "BENCH_S1_FEATURES"
+    Params = get_strategy(STRATEGY).Params
+
+    def __init__(self) -> None:
+        self.base = get_strategy(STRATEGY)  # resolved once: a registry look-up scans folders
+
+    def warmup(self, params: Any) -> int:
+        return self.base.warmup(params)
+
+    def signals(self, bars: Bars, params: Any) -> Signals:
+        base = self.base.signals(bars, params)
+        fast = bars.cached(("ema", params.ema_fast), lambda: ema(bars.close, params.ema_fast))
+        slow = bars.cached(("ema", params.ema_slow), lambda: ema(bars.close, params.ema_slow))
+        atr_values = bars.cached(("atr", params.atr_period), lambda: atr(bars.high, bars.low, bars.close, 14))
+        exit_signal = np.less(fast, slow).view(np.int8) - np.greater(fast, slow).view(np.int8)
+        targets = atr_values[:, None] * np.array([1.0, 2.0, 3.0])
+        return Signals(base.entry, base.stop_distance, exit=exit_signal, trail_distance=3.0 * atr_values,
+                       targets=targets, target_fractions=(0.4, 0.3, 0.2), break_even=True)
 
 
 # ---- the plain loop ------------------------------------------------------------------------------
@@ -203,6 +244,8 @@ def bench_size(n_bars: int, repeat: int) -> dict[str, float]:
     build_start = time.perf_counter()
     session_abc = BacktestSession(bars, scenarios=("A", "B", "C"))
     build_ms = (time.perf_counter() - build_start) * 1000.0
+    session_features = BacktestSession(bars, broker=FEATURES_BROKER, scenarios=("B",), intrabar="tradingview")
+    features = S1WithEveryFeature()
     pip = bars.instrument.pip_size
 
     def fresh(scenarios: tuple[str, ...]) -> Callable[[], object]:
@@ -211,6 +254,10 @@ def bench_size(n_bars: int, repeat: int) -> dict[str, float]:
             return session_abc.evaluate(strategy, params, scenarios=scenarios)
 
         return action
+
+    def fresh_features() -> object:
+        bars.clear_cache()
+        return session_features.evaluate(features, params)
 
     plain_args = (bars.open, bars.high, bars.low, bars.close, pip, 0.9, params.ema_fast, params.ema_slow,
                   params.adx_th, params.k_sl, params.k_tp, params.min_sl_pips, 96)
@@ -226,7 +273,9 @@ def bench_size(n_bars: int, repeat: int) -> dict[str, float]:
         repeat,
     )
     session_group = best_interleaved(
-        {"plain": plain, "one scenario": fresh(("B",)), "A/B/C": fresh(("A", "B", "C"))}, repeat
+        {"plain": plain, "one scenario": fresh(("B",)), "A/B/C": fresh(("A", "B", "C")),
+         "features, one scenario": fresh_features},
+        repeat,
     )
     session_group["plain (session group)"] = session_group.pop("plain")
     for name, (wall_ms, cpu_ms) in {**api_group, **session_group}.items():
@@ -236,38 +285,56 @@ def bench_size(n_bars: int, repeat: int) -> dict[str, float]:
     figures["one scenario, cached"] = best_ms(lambda: session_abc.evaluate(strategy, params, ("B",)), repeat)
     figures["A/B/C, cached"] = best_ms(lambda: session_abc.evaluate(strategy, params), repeat)
     figures.update(component_figures(session_abc, strategy, params, repeat))
-    pairs = (("API call", "plain"), ("one scenario", "plain (session group)"), ("A/B/C", "one scenario"))
+    pairs = (
+        ("API call", "plain"),
+        ("one scenario", "plain (session group)"),
+        ("A/B/C", "one scenario"),
+        ("features, one scenario", "plain (session group)"),
+    )
     for numerator, denominator in pairs:
         ratio = f"{numerator} / {denominator}"
         figures[ratio] = figures[f"{numerator} (CPU)"] / figures[f"{denominator} (CPU)"]
         figures[f"{ratio} (wall)"] = figures[numerator] / figures[denominator]
     figures["API call + frames / plain"] = figures["API call + .trades/.equity (CPU)"] / figures["plain (CPU)"]
+    figures.update(component_figures(session_features, features, params, repeat, label="features"))
     return figures
 
 
-def component_figures(session: BacktestSession, strategy: Any, params: Any, repeat: int) -> dict[str, float]:
+def component_figures(
+    session: BacktestSession, strategy: Any, params: Any, repeat: int, label: str = ""
+) -> dict[str, float]:
     """Time the parts of one evaluation: where the milliseconds go (strategy, kernel, metrics)."""
     bars = session.bars
+    prefix = f"  {label + ': ' if label else ''}"
 
     def fresh_signals() -> object:
         bars.clear_cache()
         return strategy.signals(bars, params)
 
     signals = strategy.signals(bars, params).validated(len(bars))
-    _, costs, equity = session._rows(("B",))
+    _, cost_pips, cost_fraction, equity = session._rows(("B",))
+    broker = session.broker
     kernel_args = (
-        bars.open, bars.high, bars.low, bars.close, signals.entry, signals.stop_distance,
-        signals.target_distance, session.atr14, strategy.warmup(params), costs, bars.instrument.pip_size,
-        96, 0, 10000.0, 0.002, True, 0.0, session._price_value.quote_value, False, equity,
+        KernelBars(bars.open, bars.high, bars.low, bars.close),
+        kernel_signals(signals, session.atr14, strategy.warmup(params)),
+        KernelCosts(cost_pips, cost_fraction, bars.instrument.pip_size, 0.0, broker.commission_pct, broker.maker_pct),
+        session._rules,
+        KernelCapital(10000.0, 0.002, True, session._price_value.quote_value, False),
+        equity,
     )
     buffer = simulate(*kernel_args)[1]
     trades = simulate(*kernel_args, buffer)[0]
-    return {
-        "  strategy signals, fresh": best_ms(fresh_signals, repeat),
-        "  signals cached+validated": best_ms(lambda: strategy.signals(bars, params).validated(len(bars)), repeat),
-        "  kernel, one scenario": best_ms(lambda: simulate(*kernel_args, buffer), repeat),
-        "  compute_metrics, one": best_ms(lambda: session._metrics(trades[0], equity[0]), repeat),
+    figures = {
+        f"{prefix}strategy signals, fresh": best_ms(fresh_signals, repeat),
+        f"{prefix}signals cached+validated": best_ms(
+            lambda: strategy.signals(bars, params).validated(len(bars)), repeat
+        ),
+        f"{prefix}kernel, one scenario": best_ms(lambda: simulate(*kernel_args, buffer), repeat),
+        f"{prefix}compute_metrics, one": best_ms(lambda: session._metrics(trades[0], equity[0]), repeat),
     }
+    if label:
+        figures[f"{prefix}legs / positions"] = len(trades[0]) / max(1, len(np.unique(trades[0]["position_id"])))
+    return figures
 
 
 def report(n_bars: int, figures: dict[str, float]) -> None:
@@ -276,6 +343,8 @@ def report(n_bars: int, figures: dict[str, float]) -> None:
         if name in TARGETS:
             verdict = "ok" if value <= TARGETS[name] else "OVER TARGET"
             print(f"  {name:<34} {value:8.2f}x   (target <= {TARGETS[name]}x: {verdict})")
+        elif name.endswith("legs / positions"):
+            print(f"  {name:<34} {value:8.2f}")
         elif " / " in name:
             print(f"  {name:<34} {value:8.2f}x")
         else:

@@ -190,3 +190,46 @@ def test_cut_points_need_enough_bars() -> None:
     assert cut_points(5, 0, n_points=10) == (1, 2, 3)
     with pytest.raises(TradeScanError, match="at least 3 bars, got 2"):
         cut_points(2, 0)
+
+
+# ---- the optional outputs of issue 9: exits, trails, multi-target plans -------------------------------
+
+
+class _Plan(Strategy):
+    """Entries, exits, a trail and a two-target plan; ``leak`` names the output that peeks ahead."""
+
+    name = "TEST_PLAN"
+
+    class Params(BaseModel):
+        leak: str = "none"
+
+    def warmup(self, params: BaseModel) -> int:
+        return 10
+
+    def signals(self, bars: Bars, params: Params) -> Signals:
+        close = bars.close
+        fast = ema(close, 10)
+        entry = np.where(close > fast, 1, -1).astype(np.int8)
+        entry[:10] = 0
+        following = np.append(close[1:], close[-1])  # close[t + 1]: the future
+        exit_signal = np.where(close < fast, 1, 0).astype(np.int8)
+        if params.leak == "exit":
+            exit_signal = np.where(following < close, 1, 0).astype(np.int8)
+        trail = np.full(len(close), 0.002)
+        distance = np.abs(close - fast) + 0.001
+        targets = np.column_stack([distance, 2 * distance])
+        if params.leak == "targets":
+            targets[:, 1] = distance + np.abs(following - close) + 0.0001
+        return Signals(entry, np.full(len(close), 0.002), exit=exit_signal, trail_distance=trail, targets=targets,
+                       target_fractions=(0.5, 0.5), break_even=True)
+
+
+def test_causal_plan_passes() -> None:
+    assert check_lookahead(_Plan(), _frame()).ok
+
+
+@pytest.mark.parametrize(("leak", "array"), [("exit", "exit"), ("targets", "targets[:, 1]")])
+def test_leaks_in_exits_and_target_columns_are_named(leak: str, array: str) -> None:
+    report = check_lookahead(_Plan(), _frame(), {"leak": leak})
+    assert not report.ok
+    assert report.first_violation is not None and report.first_violation.array == array

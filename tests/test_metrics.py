@@ -29,6 +29,9 @@ def _trades(net_pips: list[float], pnl: list[float], r_multiple: list[float], ba
     records["bars_held"] = bars_held
     records["side"] = 1
     records["exit_reason"] = EXIT_SL
+    records["position_id"] = np.arange(len(net_pips))
+    records["leg"] = 1
+    records["fraction"] = 1.0
     return records
 
 
@@ -158,14 +161,29 @@ def test_json_safe_metrics() -> None:
 # ---- the compiled passes against a straightforward NumPy reference ---------------------------------
 
 
+def _fold_positions(trades: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return per-position (net pips, pnl, bars held, R): legs folded with their fractions, by hand."""
+    folded: dict[int, list[float]] = {}
+    for leg in trades:
+        pips, money, held, r_value = folded.setdefault(int(leg["position_id"]), [0.0, 0.0, 0.0, 0.0])
+        folded[int(leg["position_id"])] = [
+            pips + leg["fraction"] * leg["net_pips"],
+            money + leg["pnl"],
+            max(held, float(leg["bars_held"])),
+            r_value + leg["fraction"] * leg["r_multiple"],
+        ]
+    columns = np.array(list(folded.values())).reshape(-1, 4).T
+    return columns[0], columns[1], columns[2], columns[3]
+
+
 def _reference_metrics(
     trades: np.ndarray, equity: np.ndarray, day_end_idx: np.ndarray, initial_capital: float, days_per_year: int,
     n_bars: int,
 ) -> dict[str, float]:
     """Every metric of DESIGN §6 the obvious way: one NumPy expression (or loop) per metric."""
-    net_pips, pnl, held = trades["net_pips"], trades["pnl"], trades["bars_held"]
-    r_values = trades["r_multiple"][np.isfinite(trades["r_multiple"])]
-    n_trades = len(trades)
+    net_pips, pnl, held, r_multiple = _fold_positions(trades)
+    r_values = r_multiple[np.isfinite(r_multiple)]
+    n_trades = len(net_pips)
 
     def longest_run(mask: np.ndarray) -> float:
         best = run = 0
@@ -189,6 +207,7 @@ def _reference_metrics(
     years = len(day_end_idx) / days_per_year
     return {
         "trades": float(n_trades),
+        "legs": float(len(trades)),
         "win_rate": float(np.mean(net_pips > 0)),
         "expectancy_pips": float(np.mean(net_pips)),
         "expectancy_r": float(np.mean(r_values)) if len(r_values) else math.nan,
@@ -219,6 +238,12 @@ def _random_scenario(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r_multiple[rng.random(n_trades) < 0.1] = np.nan
     trades["r_multiple"] = r_multiple
     trades["bars_held"] = rng.integers(1, 97, n_trades)
+    # Every other seed groups the rows into positions of 1 to 5 legs, whose fractions sum to 1.
+    legs_per_position = rng.integers(1, 6, n_trades) if seed % 2 else np.ones(n_trades, dtype=np.int64)
+    position_id = np.repeat(np.arange(n_trades), legs_per_position)[:n_trades]
+    trades["position_id"] = position_id
+    counts = np.bincount(position_id)[position_id]
+    trades["fraction"] = 1.0 / counts
     # Flat stretches (no position open) make equal peaks, whose last one starts the drawdown.
     steps = rng.normal(0.0001, 0.003, n_bars) * (rng.random(n_bars) < 0.6)
     equity = 10_000.0 * np.exp(np.cumsum(steps))

@@ -74,3 +74,11 @@ def test_generated_strategy_is_discoverable_and_honours_the_contract(
     space = load_search_space(result.search_space_file, strategy)
     assert set(space.params) == {"fast", "slow", "k_sl", "k_tp"}
     assert set(space.presets) == {"small", "medium"}
+
+
+def test_the_template_shows_the_optional_signals_fields(tmp_path: Path) -> None:
+    result = new_strategy("pullback_plan", tmp_path / "strategies")
+    text = result.strategy_file.read_text()
+    for field in ("exit=", "trail_distance=", "targets=", "target_fractions=", "break_even="):
+        assert f"            # {field}" in text, field  # shown, commented out, inside the Signals(...) call
+    assert "pullback_plan.pine" in text  # where `tradescan export pine` looks for its Pine rules

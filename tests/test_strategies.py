@@ -16,7 +16,12 @@ from tradescan.errors import TradeScanError, UnknownNameError
 from tradescan.lookahead import check_lookahead
 from tradescan.registry import discover, get_strategy
 
-BUNDLED = ("S1_TREND_EMA_ATR_ADX", "S2_MR_ZSCORE_EMA_REGIME", "S3_BREAKOUT_ATR_REGIME_EMA200")
+BUNDLED = (
+    "S1_TREND_EMA_ATR_ADX",
+    "S2_MR_ZSCORE_EMA_REGIME",
+    "S3_BREAKOUT_ATR_REGIME_EMA200",
+    "S4_TREND_PULLBACK_TRAIL_TARGETS",
+)
 
 
 def random_walk_frame(n_bars: int = 3000, seed: int = 7, price: float = 1.10) -> pd.DataFrame:
@@ -69,9 +74,13 @@ def assert_strategy_contract(strategy: Strategy, frame: pd.DataFrame) -> None:
 
     bars = _bars(frame)
     raw = strategy.signals(bars, params)
-    for array in (raw.entry, raw.stop_distance, raw.target_distance):
+    for array in (raw.entry, raw.stop_distance):
         assert isinstance(array, np.ndarray) and array.shape == (len(bars),)
-    assert raw.stop_distance.dtype == np.float64 and raw.target_distance.dtype == np.float64
+    for optional in (raw.target_distance, raw.exit, raw.trail_distance):  # None = not used
+        assert optional is None or (isinstance(optional, np.ndarray) and optional.shape == (len(bars),))
+    assert raw.targets is None or np.shape(raw.targets)[0] == len(bars)
+    assert raw.stop_distance.dtype == np.float64
+    assert raw.target_distance is None or raw.target_distance.dtype == np.float64
     assert raw.entry.dtype.kind in "iu", "entry must be an integer array"
     signals = raw.validated(len(bars), strategy_name=strategy.name)  # -1/0/+1, distances > 0 or NaN
     assert not signals.entry[:warmup].any(), "entries inside the warm-up"
@@ -81,7 +90,7 @@ def assert_strategy_contract(strategy: Strategy, frame: pd.DataFrame) -> None:
     for other in _neighbours(strategy, params):
         warm = strategy.signals(bars, other).validated(len(bars))
         cold = strategy.signals(_bars(frame), other).validated(len(bars))
-        for label in ("entry", "stop_distance", "target_distance"):
+        for label in ("entry", "stop_distance", "target_distance", "exit", "trail_distance", "targets"):
             np.testing.assert_array_equal(getattr(warm, label), getattr(cold, label), err_msg=str(other))
 
     report = check_lookahead(strategy, bars, params)
@@ -193,3 +202,34 @@ def test_s3_breaks_the_previous_range_with_the_trend() -> None:
             assert bars.close[t] < previous_low and bars.close[t] < trend[t]
     assert np.isnan(signals.target_distance).all()  # k_tp defaults to None
     assert strategy.warmup(params) == max(14 + 100 - 1, 55, 200 - 1)
+
+
+def test_s4_rules_by_hand() -> None:
+    strategy = get_strategy("S4_TREND_PULLBACK_TRAIL_TARGETS")
+    params = strategy.parse_params({"ema_fast": 5, "ema_slow": 30, "rsi_pullback": 45.0})
+    bars = _bars(random_walk_frame(6000, seed=3))
+    from tradescan.indicators import atr, ema, rsi
+
+    fast, slow = ema(bars.close, 5), ema(bars.close, 30)
+    rsi_values = rsi(bars.close, 14)
+    crossed_up = (np.roll(rsi_values, 1) < 45.0) & (rsi_values >= 45.0)
+    crossed_down = (np.roll(rsi_values, 1) > 55.0) & (rsi_values <= 55.0)
+    expected = np.where((fast > slow) & crossed_up, 1, np.where((fast < slow) & crossed_down, -1, 0)).astype(np.int8)
+    expected[: strategy.warmup(params)] = 0
+    signals = strategy.signals(bars, params).validated(len(bars))
+    np.testing.assert_array_equal(signals.entry, expected)
+    assert (expected == 1).sum() > 2 and (expected == -1).sum() > 2
+    np.testing.assert_array_equal(signals.exit, np.where(fast < slow, 1, np.where(fast > slow, -1, 0)))
+    atr_values = atr(bars.high, bars.low, bars.close, 14)
+    stop = np.maximum(2.0 * atr_values, 5.0 * 0.0001)
+    np.testing.assert_array_equal(signals.stop_distance[30:], stop[30:])
+    np.testing.assert_array_equal(signals.trail_distance[30:], np.maximum(3.0 * atr_values, 5.0 * 0.0001)[30:])
+    assert signals.targets is not None and signals.targets.shape == (6000, 3)
+    np.testing.assert_array_equal(signals.targets[30:], np.column_stack([stop, 2.0 * stop, 3.5 * stop])[30:])
+    assert signals.target_fractions == (0.4, 0.3, 0.3) and signals.break_even is True
+
+
+def test_s4_refuses_targets_that_do_not_progress() -> None:
+    strategy = get_strategy("S4_TREND_PULLBACK_TRAIL_TARGETS")
+    with pytest.raises(TradeScanError, match=r"r_tp1 < r_tp2 < r_tp3 must hold .*r_tp1=2.0, r_tp2=2.0"):
+        strategy.parse_params({"r_tp1": 2.0, "r_tp2": 2.0})

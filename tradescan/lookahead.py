@@ -2,8 +2,10 @@
 
 For a spread of cut points t (after the warm-up), every bar after t is perturbed — open, high, low,
 close and volume moved by seeded random factors, keeping every bar valid — and the signals are
-recomputed on fresh ``Bars`` (empty indicator cache). ``entry``, ``stop_distance`` and
-``target_distance`` up to and including t must be unchanged (NaN equals NaN). The report names the
+recomputed on fresh ``Bars`` (empty indicator cache). ``entry``, ``stop_distance``,
+``target_distance`` and the optional ``exit``, ``trail_distance`` and ``targets`` columns up to and
+including t must be unchanged (NaN equals NaN; an absent array reads as no exits / NaN distances), and
+the plan's ``target_fractions`` and ``break_even`` must not change at all. The report names the
 first bar, time and array that moved. The strategy is also run twice on the same bars first: output
 that changes without any change in the data is reported as non-deterministic, not as look-ahead.
 """
@@ -26,7 +28,7 @@ from tradescan.strategy import Signals, Strategy
 
 __all__ = ["LookaheadReport", "Violation", "assert_causal", "check_lookahead"]
 
-SIGNAL_ARRAYS = ("entry", "stop_distance", "target_distance")
+SIGNAL_ARRAYS = ("entry", "stop_distance", "target_distance", "exit", "trail_distance")
 DEFAULT_POINTS = 10
 _PERTURB_SEED = 20240607
 
@@ -184,17 +186,35 @@ def _signals(strategy: Strategy, bars: Bars, params: BaseModel) -> Signals:
 _Difference = tuple[int, str, float | int, float | int]
 
 
+def _compared_arrays(signals: Signals) -> dict[str, np.ndarray]:
+    """Return every per-bar output as float64[n_bars], by the name a report shows."""
+    n_bars = len(signals.entry)
+    arrays = {}
+    for name in SIGNAL_ARRAYS:
+        values = getattr(signals, name)
+        missing = 0.0 if name in ("entry", "exit") else np.nan
+        arrays[name] = np.full(n_bars, missing) if values is None else np.asarray(values, dtype=np.float64)
+    if signals.targets is not None:
+        for column in range(signals.targets.shape[1]):
+            arrays[f"targets[:, {column}]"] = np.asarray(signals.targets[:, column], dtype=np.float64)
+    return arrays
+
+
 def _first_difference(original: Signals, other: Signals, cut: int) -> _Difference | None:
     """Return (bar, array, original value, other value) of the earliest change in bars 0..cut."""
+    plan = (original.target_fractions, original.break_even, original.n_targets)
+    if plan != (other.target_fractions, other.break_even, other.n_targets):
+        return (0, "target_fractions/break_even", float("nan"), float("nan"))
     found: _Difference | None = None
-    for name in SIGNAL_ARRAYS:
-        before = np.asarray(getattr(original, name)[: cut + 1], dtype=np.float64)
-        after = np.asarray(getattr(other, name)[: cut + 1], dtype=np.float64)
+    before_arrays, after_arrays = _compared_arrays(original), _compared_arrays(other)
+    for name, values in before_arrays.items():
+        before = values[: cut + 1]
+        after = after_arrays[name][: cut + 1]
         same = (before == after) | (np.isnan(before) & np.isnan(after))
         if not same.all():
             bar = int(np.flatnonzero(~same)[0])
             if found is None or bar < found[0]:
-                convert = int if name == "entry" else float
+                convert = int if name in ("entry", "exit") else float
                 found = (bar, name, convert(before[bar]), convert(after[bar]))
     return found
 

@@ -5,6 +5,14 @@ the kernel produced and the per-bar equity curve. ``breakdown`` is the pandas-si
 
 Conventions (documented here because several are choices):
 
+* **Positions and legs.** The kernel writes one record per *leg*: a position with a multi-target plan
+  closes in several legs (one per target, plus the remainder), each with its ``fraction`` of the
+  position; a position without a plan is one leg. Every trade metric counts **positions**:
+  ``trades`` is the number of positions, and a position's net pips and R are its legs' values
+  weighted by their fractions (Σ fraction·net_pips, Σ fraction·R: per unit of the whole position),
+  its PnL their sum, its bars held the longest leg's. ``legs`` reports the number of leg rows.
+  ``breakdown`` by ``exit_reason`` or ``leg`` (properties of a leg) counts legs, each on its own;
+  by anything else it groups whole positions.
 * A trade is a win when its ``net_pips`` > 0 and a loss when < 0 (sizing does not change the
   outcome); a break-even trade ends both streaks. The profit factor is over ``pnl`` (account
   currency, commission included): gains / |losses|, ``inf`` with gains and no losses, 0.0 with no
@@ -36,6 +44,7 @@ import pandas as pd
 from numba import njit
 
 __all__ = [
+    "LEG_COLUMNS",
     "METRIC_NAMES",
     "TRADE_METRIC_NAMES",
     "breakdown",
@@ -43,11 +52,13 @@ __all__ = [
     "day_end_index",
     "equity_metrics",
     "json_safe_metrics",
+    "positions_frame",
     "trade_metrics",
 ]
 
 TRADE_METRIC_NAMES = (
     "trades",
+    "legs",
     "win_rate",
     "expectancy_pips",
     "expectancy_r",
@@ -93,7 +104,10 @@ def compute_metrics(
         n_bars: bars in the series (the exposure's denominator).
         time: bar times (``datetime64[ns]``); when given, CAGR uses the first-to-last time span.
     """
-    stats = _trade_stats(trades["net_pips"], trades["pnl"], trades["r_multiple"], trades["bars_held"])
+    stats = _trade_stats(
+        trades["position_id"], trades["fraction"], trades["net_pips"], trades["pnl"], trades["r_multiple"],
+        trades["bars_held"],
+    )
     result = _trade_metrics_from(stats)
     years = _years(time, day_end_idx, days_per_year)
     result.update(equity_metrics(equity, day_end_idx, initial_capital, days_per_year, years))
@@ -104,8 +118,11 @@ def compute_metrics(
 def trade_metrics(
     net_pips: np.ndarray, pnl: np.ndarray, r_multiple: np.ndarray, bars_held: np.ndarray
 ) -> dict[str, float]:
-    """Return the trade-level metrics (``TRADE_METRIC_NAMES``) from per-trade arrays."""
-    return _trade_metrics_from(_trade_stats(net_pips, pnl, r_multiple, bars_held))
+    """Return the trade-level metrics (``TRADE_METRIC_NAMES``) from per-position arrays (one leg each)."""
+    n_trades = len(net_pips)
+    return _trade_metrics_from(
+        _trade_stats(np.arange(n_trades), np.ones(n_trades), net_pips, pnl, r_multiple, bars_held)
+    )
 
 
 def profit_factor(pnl: np.ndarray) -> float:
@@ -128,6 +145,7 @@ def _profit_factor(gains: float, losses: float) -> float:
 
 # Positions in the tuple ``_trade_stats_nb`` returns.
 (
+    _LEGS,
     _TRADES,
     _WINS,
     _NET_PIPS_SUM,
@@ -139,7 +157,7 @@ def _profit_factor(gains: float, losses: float) -> float:
     _MAX_WIN_STREAK,
     _MAX_LOSS_STREAK,
     _BARS_HELD_SUM,
-) = range(11)
+) = range(12)
 _CVAR95 = _BARS_HELD_SUM + 1  # appended by ``_trade_stats``
 
 
@@ -161,38 +179,56 @@ def _total(total: float, compensation: float) -> float:
 
 @njit(cache=True)
 def _trade_stats_nb(
-    net_pips: np.ndarray, pnl: np.ndarray, r_multiple: np.ndarray, bars_held: np.ndarray
-) -> tuple[tuple[float, float, float, float, float, float, float, float, float, float, float], np.ndarray]:
-    """Return the sums, counts and streaks of ``_trade_metrics_from`` and a contiguous copy of the pips."""
-    n_trades = len(net_pips)
-    net_pips_copy = np.empty(n_trades)
+    position_id: np.ndarray,
+    fraction: np.ndarray,
+    net_pips: np.ndarray,
+    pnl: np.ndarray,
+    r_multiple: np.ndarray,
+    bars_held: np.ndarray,
+) -> tuple[tuple[float, float, float, float, float, float, float, float, float, float, float, float], np.ndarray]:
+    """Return the sums, counts and streaks of ``_trade_metrics_from`` and each position's net pips.
+
+    Legs of one position are consecutive rows with the same ``position_id``; they are folded into
+    one position (fraction-weighted pips and R, summed PnL, longest bars held) before counting.
+    """
+    n_legs = len(net_pips)
+    position_pips_out = np.empty(n_legs)
+    n_positions = 0
     wins = 0
     win_run = loss_run = max_win_run = max_loss_run = 0
     r_count = 0
     net_sum = net_err = pnl_sum = pnl_err = gains = gains_err = losses = losses_err = 0.0
     r_sum = r_err = held_sum = held_err = 0.0
+    pips = money = r_value = held = 0.0
     # Branch-free updates (adding 0.0 leaves a sum unchanged): win, loss and gain follow the data's
     # signs, which a branch predictor cannot guess.
-    for i in range(n_trades):
-        pips = net_pips[i]
-        net_pips_copy[i] = pips
+    for i in range(n_legs):
+        if i == 0 or position_id[i] != position_id[i - 1]:
+            pips = money = r_value = held = 0.0
+        pips += fraction[i] * net_pips[i]
+        money += pnl[i]
+        r_value += fraction[i] * r_multiple[i]
+        held = max(held, float(bars_held[i]))
+        if i + 1 < n_legs and position_id[i + 1] == position_id[i]:
+            continue
+        position_pips_out[n_positions] = pips
+        n_positions += 1
         net_sum, net_err = _add(net_sum, net_err, pips)
         wins += pips > 0
         win_run = win_run + 1 if pips > 0 else 0
         loss_run = loss_run + 1 if pips < 0 else 0
         max_win_run = max(max_win_run, win_run)
         max_loss_run = max(max_loss_run, loss_run)
-        money = pnl[i]
         pnl_sum, pnl_err = _add(pnl_sum, pnl_err, money)
         gains, gains_err = _add(gains, gains_err, money if money > 0 else 0.0)
         losses, losses_err = _add(losses, losses_err, -money if money < 0 else 0.0)
-        r_value = r_multiple[i]
         if np.isfinite(r_value):
             r_sum, r_err = _add(r_sum, r_err, r_value)
             r_count += 1
-        held_sum, held_err = _add(held_sum, held_err, float(bars_held[i]))
+        held_sum, held_err = _add(held_sum, held_err, held)
     stats = (
-        float(n_trades),
+        float(n_legs),
+        float(n_positions),
         float(wins),
         _total(net_sum, net_err),
         _total(pnl_sum, pnl_err),
@@ -204,21 +240,28 @@ def _trade_stats_nb(
         float(max_loss_run),
         _total(held_sum, held_err),
     )
-    return stats, net_pips_copy
+    return stats, position_pips_out[:n_positions]
 
 
 def _trade_stats(
-    net_pips: np.ndarray, pnl: np.ndarray, r_multiple: np.ndarray, bars_held: np.ndarray
+    position_id: np.ndarray,
+    fraction: np.ndarray,
+    net_pips: np.ndarray,
+    pnl: np.ndarray,
+    r_multiple: np.ndarray,
+    bars_held: np.ndarray,
 ) -> tuple[float, ...]:
-    """Return ``_trade_stats_nb``'s numbers followed by the CVaR 95 of the net pips."""
+    """Return ``_trade_stats_nb``'s numbers followed by the CVaR 95 of the positions' net pips."""
     # Record fields arrive as strided views of the trade records: the kernel reads them in place.
-    stats, net_pips_copy = _trade_stats_nb(
+    stats, position_pips = _trade_stats_nb(
+        np.asarray(position_id),
+        np.asarray(fraction, dtype=np.float64),
         np.asarray(net_pips, dtype=np.float64),
         np.asarray(pnl, dtype=np.float64),
         np.asarray(r_multiple, dtype=np.float64),
         np.asarray(bars_held),
     )
-    return (*stats, _cvar95(net_pips_copy))
+    return (*stats, _cvar95(position_pips))
 
 
 def _cvar95(net_pips: np.ndarray) -> float:
@@ -237,6 +280,7 @@ def _trade_metrics_from(stats: tuple[float, ...]) -> dict[str, float]:
     r_count = stats[_R_COUNT]
     return {
         "trades": n_trades,
+        "legs": stats[_LEGS],
         "win_rate": stats[_WINS] / n_trades,
         "expectancy_pips": stats[_NET_PIPS_SUM] / n_trades,
         "expectancy_r": stats[_R_SUM] / r_count if r_count else math.nan,
@@ -440,24 +484,54 @@ def _day_end_index_nb(time_ns: np.ndarray) -> np.ndarray:
     return ends[:n_days].copy()
 
 
+LEG_COLUMNS = ("exit_reason", "leg")  # properties of a leg, not of its position
+
+
+def positions_frame(trades: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per position from a trades frame of legs (DESIGN §6's position rules).
+
+    Net pips and R are the legs' values weighted by ``fraction``, PnL their sum, bars held the
+    longest leg's; other columns (side, regime, symbol, ...) come from the position's first leg. A
+    frame without ``position_id`` (one written before legs existed) is returned as it is: each row
+    is a position.
+    """
+    if "position_id" not in trades.columns or trades.empty:
+        return trades
+    keys = [name for name in ("scenario", "symbol", "position_id") if name in trades.columns]
+    weight = trades["fraction"].to_numpy(np.float64)
+    folded = trades.assign(net_pips=trades["net_pips"] * weight, r_multiple=trades["r_multiple"] * weight)
+    grouped = folded.groupby(keys, sort=False)
+    positions = trades.drop_duplicates(keys, keep="first").set_index(keys)
+    positions["net_pips"] = grouped["net_pips"].sum()
+    positions["pnl"] = grouped["pnl"].sum()
+    r_missing = folded["r_multiple"].isna().groupby([folded[key] for key in keys], sort=False).any()
+    positions["r_multiple"] = grouped["r_multiple"].sum().where(~r_missing)
+    positions["bars_held"] = grouped["bars_held"].max()
+    positions["legs"] = grouped.size()
+    return positions.reset_index()
+
+
 def breakdown(trades: pd.DataFrame, by: str) -> pd.DataFrame:
     """Return trade-level metrics (``TRADE_METRIC_NAMES``) per value of column ``by``.
 
     ``by`` is e.g. ``scenario``, ``symbol``, ``regime``, ``side`` or ``exit_reason``. Scenarios never
     mix: when the frame has a ``scenario`` column and ``by`` is another column, the groups are
-    (scenario, ``by``) pairs.
+    (scenario, ``by``) pairs. By ``exit_reason`` or ``leg`` each leg counts as one trade; by any
+    other column the legs are folded into positions first (``positions_frame``).
     """
     if by not in trades.columns:
         raise KeyError(f"breakdown: trades have no column {by!r}; columns: {list(trades.columns)}")
-    keys = ["scenario", by] if "scenario" in trades.columns and by != "scenario" else [by]
+    units = trades if by in LEG_COLUMNS else positions_frame(trades)
+    keys = ["scenario", by] if "scenario" in units.columns and by != "scenario" else [by]
     rows = []
-    for group_key, group in trades.groupby(keys, sort=True):
+    for group_key, group in units.groupby(keys, sort=True):
         metrics = trade_metrics(
             group["net_pips"].to_numpy(np.float64),
             group["pnl"].to_numpy(np.float64),
             group["r_multiple"].to_numpy(np.float64),
             group["bars_held"].to_numpy(np.float64),
         )
+        metrics["legs"] = float(group["legs"].sum()) if "legs" in group.columns else metrics["legs"]
         rows.append({**dict(zip(keys, group_key, strict=True)), **metrics})
     frame = pd.DataFrame(rows, columns=[*keys, *TRADE_METRIC_NAMES])
     return frame.set_index(keys)

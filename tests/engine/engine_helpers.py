@@ -16,7 +16,7 @@ NAN = float("nan")
 
 
 def make_bars(
-    ohlc: Sequence[Sequence[float]], symbol: str = "EURUSD", start: str = "2024-01-01", freq: str = "h"
+    ohlc: Sequence[Sequence[float]] | np.ndarray, symbol: str = "EURUSD", start: str = "2024-01-01", freq: str = "h"
 ) -> Bars:
     """Return ``Bars`` from rows of (open, high, low, close), one bar per ``freq`` from ``start``."""
     rows = np.asarray(ohlc, dtype=np.float64)
@@ -38,7 +38,7 @@ def flat_rows(n_bars: int, price: float = 1.1000, half_range: float = 0.0005) ->
 
 
 class ArrayStrategy(Strategy):
-    """Replays fixed entry / stop / target arrays: the engine's cases without any indicator."""
+    """Replays fixed signal arrays: the engine's cases without any indicator."""
 
     name = "TEST_ARRAYS"
 
@@ -51,18 +51,42 @@ class ArrayStrategy(Strategy):
         stop_distance: Sequence[float] | np.ndarray | float = NAN,
         target_distance: Sequence[float] | np.ndarray | float = NAN,
         warmup: int = 0,
+        *,
+        exit: Sequence[int] | np.ndarray | None = None,  # the Signals field's name
+        trail_distance: Sequence[float] | np.ndarray | float | None = None,
+        targets: Sequence[Sequence[float]] | np.ndarray | None = None,
+        target_fractions: Sequence[float] | None = None,
+        break_even: bool = False,
     ) -> None:
         self.entry = np.asarray(entry, dtype=np.int8)
         n_bars = len(self.entry)
-        self.stop_distance = np.broadcast_to(np.asarray(stop_distance, dtype=np.float64), (n_bars,)).copy()
-        self.target_distance = np.broadcast_to(np.asarray(target_distance, dtype=np.float64), (n_bars,)).copy()
+        self.stop_distance = _per_bar(stop_distance, n_bars)
+        self.target_distance = None if targets is not None else _per_bar(target_distance, n_bars)
+        self.exit = None if exit is None else np.asarray(exit, dtype=np.int8)
+        self.trail_distance = None if trail_distance is None else _per_bar(trail_distance, n_bars)
+        self.targets = None if targets is None else np.asarray(targets, dtype=np.float64)
+        self.target_fractions = None if target_fractions is None else tuple(target_fractions)
+        self.break_even = break_even
         self._warmup = warmup
 
     def warmup(self, params: BaseModel) -> int:
         return self._warmup
 
     def signals(self, bars: Bars, params: BaseModel) -> Signals:
-        return Signals(self.entry, self.stop_distance, self.target_distance)
+        return Signals(
+            self.entry,
+            self.stop_distance,
+            self.target_distance,
+            exit=self.exit,
+            trail_distance=self.trail_distance,
+            targets=self.targets,
+            target_fractions=self.target_fractions,
+            break_even=self.break_even,
+        )
+
+
+def _per_bar(values: Sequence[float] | np.ndarray | float, n_bars: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n_bars,)).copy()
 
 
 def signal_at(n_bars: int, **bars_to_side: int) -> np.ndarray:

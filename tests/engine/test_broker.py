@@ -27,7 +27,9 @@ def test_default_profile_has_the_seed_values() -> None:
     assert profile.spread_pips["EURUSD"] == 0.7
     assert profile.spread_pips["GBPUSD"] == 0.9
     assert profile.spread_pips["USDJPY"] == 0.8
-    assert profile.slippage.model_dump() == {"base_pips": 0.1, "atr_k": 0.5, "spike_tr_atr": 1.5, "spike_mult": 2.0}
+    assert profile.slippage.model_dump() == {
+        "base_pips": 0.1, "atr_k": 0.5, "base_bps": 0.0, "atr_k_bps": 0.0, "spike_tr_atr": 1.5, "spike_mult": 2.0
+    }
     assert profile.scenarios == DEFAULT_SCENARIOS
 
 
@@ -108,3 +110,44 @@ def test_bad_profile_fields_are_named(raw: dict[str, object], message: str) -> N
 def test_a_name_with_a_path_separator_is_refused() -> None:
     with pytest.raises(TradeScanError, match="invalid broker profile name"):
         load_broker("../default")
+
+
+# ---- spreads and slippage in bps, percent commissions (issue 9) ---------------------------------------
+
+
+def test_spread_in_pips_or_bps_per_symbol() -> None:
+    profile = load_broker({"name": "mixed", "spread_pips": {"EURUSD": 0.7}, "spread_bps": {"BTCUSDT": 1.5, "*": 3.0}})
+    assert profile.symbol_spread("EURUSD") == (0.7, 0.0)
+    assert profile.symbol_spread("BTCUSDT") == (0.0, 1.5)
+    assert profile.symbol_spread("ETHUSDT") == (0.0, 3.0)  # the bps wildcard
+    assert profile.spread_for("BTCUSDT") == 0.0  # the pip part only
+
+
+def test_a_symbol_with_a_spread_in_both_units_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"spread_pips and spread_bps both give a spread for 'BTCUSDT'"):
+        load_broker({"name": "x", "spread_pips": {"BTCUSDT": 1.0}, "spread_bps": {"BTCUSDT": 1.0}})
+
+
+def test_missing_spread_names_both_units() -> None:
+    with pytest.raises(ConfigError, match=r"no spread for symbol 'SOLUSDT'.*spread_pips or .*spread_bps"):
+        load_broker({"name": "x", "spread_bps": {"BTCUSDT": 1.0}}).symbol_spread("SOLUSDT")
+
+
+def test_commission_pct_and_maker_rate() -> None:
+    taker_only = load_broker({"name": "t", "commission_pct": 0.001})
+    assert taker_only.maker_pct == 0.001
+    both = load_broker({"name": "tm", "commission_pct": 0.001, "maker_commission_pct": 0.0002})
+    assert both.maker_pct == 0.0002
+    with pytest.raises(ConfigError, match=r"commission_pct=-0.1"):
+        load_broker({"name": "bad", "commission_pct": -0.1})
+    with pytest.raises(ConfigError, match=r"commission_pct=1.5"):
+        load_broker({"name": "bad", "commission_pct": 1.5})
+
+
+def test_slippage_per_symbol_overrides_the_profile() -> None:
+    profile = load_broker(
+        {"name": "s", "slippage": {"base_pips": 0.1}, "slippage_by_symbol": {"BTCUSDT": {"base_bps": 2.0}}}
+    )
+    assert profile.slippage_for("EURUSD").base_pips == 0.1
+    assert profile.slippage_for("BTCUSDT").model_dump()["base_bps"] == 2.0
+    assert profile.slippage_for("BTCUSDT").base_pips == 0.0

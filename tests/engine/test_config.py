@@ -124,10 +124,13 @@ def test_the_session_takes_the_config_or_its_fields(frame: pd.DataFrame) -> None
     assert by_config.evaluate(S1, {}) == by_fields.evaluate(S1, {})
 
 
-def test_tradingview_intrabar_is_refused_until_the_engine_has_it(frame: pd.DataFrame) -> None:
+def test_the_intrabar_setting_reaches_the_kernel(frame: pd.DataFrame) -> None:
     bars = tradescan.engine.api.as_bars(frame, "EURUSD")
-    with pytest.raises(TradeScanError, match=r"^intrabar 'tradingview' is not implemented by this engine yet"):
-        BacktestSession(bars, BacktestConfig.resolve(intrabar="tradingview"))
+    session = BacktestSession(bars, BacktestConfig.resolve(intrabar="tradingview"))
+    assert session.intrabar == "tradingview" and session.settings()["intrabar"] == "tradingview"
+    assert session._rules.intrabar == 1  # INTRABAR_NAMES.index("tradingview")
+    with pytest.raises(TradeScanError, match=r"intrabar"):
+        BacktestConfig.resolve(intrabar="bar_magnifier")
 
 
 def test_an_edited_broker_file_is_seen_and_an_unchanged_one_parsed_once(tmp_path: Path) -> None:

@@ -51,3 +51,19 @@ def test_cost_rows_follow_the_scenarios_in_order() -> None:
 def test_slippage_add_is_not_spiked() -> None:
     scenario = ScenarioCosts(slippage_mult=1.0, slippage_add_pips=1.0, spikes=True)
     assert slippage_pips(np.array([3.0]), SEED_SLIPPAGE, scenario)[0] == pytest.approx(1.6 * 2.0 + 1.0)
+
+
+def test_cost_fraction_is_the_bps_part_of_a_fill() -> None:
+    from tradescan.engine.costs import cost_fraction_per_bar
+
+    true_range = np.array([NAN, 2.0, 6.0])
+    atr14 = np.array([NAN, 2.0, 2.0])  # ratios 1.0, 1.0, 3.0
+    slippage = SlippageModel(base_bps=1.0, atr_k_bps=0.5, spike_tr_atr=2.0, spike_mult=2.0)
+    stressed = ScenarioCosts(spread_mult=2.0, slippage_mult=1.5, slippage_add_bps=0.2, spikes=True)
+    scenarios = [DEFAULT_SCENARIOS["A"], stressed]
+    fractions = cost_fraction_per_bar(true_range, atr14, 4.0, slippage, scenarios)
+    # A: 4/2 + (1 + 0.5 r); the second: 4*2/2 + (1 + 0.5 r) [x2 when r > 2] * 1.5 + 0.2, all x 1e-4
+    np.testing.assert_allclose(fractions[0], np.array([3.5, 3.5, 4.5]) * 1e-4, rtol=1e-15)
+    np.testing.assert_allclose(fractions[1], np.array([6.45, 6.45, 11.7]) * 1e-4, rtol=1e-15)
+    pips = cost_pips_per_bar(true_range, atr14, 0.0, slippage, scenarios)
+    assert pips[0].tolist() == [0.0, 0.0, 0.0]  # a bps-only profile has no pip part

@@ -46,7 +46,7 @@ def run_case(
 
 def only_trade(result: BacktestResult) -> dict[str, Any]:
     assert len(result.trades) == 1, result.trades
-    return result.trades.iloc[0].to_dict()
+    return {str(name): value for name, value in result.trades.iloc[0].items()}
 
 
 # ---- exits --------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "tradescan.cli.sweep_cmd",
     "tradescan.cli.init_cmd",
     "tradescan.cli.report_cmd",
+    "tradescan.cli.export_cmd",
 )
 
 EXIT_USAGE = 2

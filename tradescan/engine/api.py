@@ -73,7 +73,7 @@ def backtest(
         stops_from: ``"fill"`` or ``"signal_close"`` (DESIGN §4).
         timeframe: the bars' timeframe, recorded in ``result.settings`` only.
         regime: regime settings for the trades' ``regime`` label.
-        intrabar: the intrabar order (``"stop_first"``).
+        intrabar: ``"stop_first"`` or ``"tradingview"`` (DESIGN §4, intrabar order).
         conversion: optional per-bar value of one unit of quote currency in account currency.
         config: a ``BacktestConfig`` to start from (e.g. a sweep's, or one read from a params file).
 

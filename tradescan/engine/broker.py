@@ -2,8 +2,13 @@
 
 A profile is a YAML file in ``configs/brokers/`` (DESIGN §11) or a mapping of the same shape. The
 scenarios A/B/C stress the same profile (wider spreads, more slippage, spikes); a profile may override
-them or add its own. Spreads are in pips of each symbol; the key ``"*"`` gives a spread for any symbol
-not listed (the ``zero`` profile uses it), so a missing symbol is an error only when there is no ``*``.
+them or add its own. A symbol's spread is given in pips (``spread_pips``, FX and CFDs) or in basis
+points of price (``spread_bps``, crypto), never both; the key ``"*"`` gives a spread for any symbol not
+listed (the ``zero`` profile uses it), so a missing symbol is an error only when there is no ``*``.
+Slippage has a pip part and a basis-point part (``base_pips``/``atr_k`` and ``base_bps``/``atr_k_bps``),
+profile-wide or per symbol (``slippage_by_symbol``). Commission is per lot per side
+(``commission_per_lot``) and/or a fraction of the notional per side (``commission_pct``, with an
+optional lower ``maker_commission_pct`` for target fills, which rest on the book as limit orders).
 
 ``load_broker`` parses a file once per content: reading a small file costs microseconds, parsing it with
 PyYAML milliseconds (once most of a 100k-bar backtest), and comparing the text means an edit is seen
@@ -17,9 +22,9 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from tradescan.errors import ConfigError, TradeScanError, UnknownNameError, describe_validation_error, did_you_mean
 from tradescan.frozen import FrozenModel
@@ -30,13 +35,21 @@ BUNDLED_BROKERS_DIR = CONFIGS_DIR / "brokers"
 ANY_SYMBOL = "*"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SpreadPips = Annotated[float, Field(ge=0)]
+SpreadBps = Annotated[float, Field(ge=0)]
 
 
 class SlippageModel(FrozenModel):
-    """Slippage per fill in pips: ``base_pips + atr_k * TR[b] / ATR14[b-1]``, spiked above a ratio."""
+    """Slippage per fill: ``base + atr_k * TR[b] / ATR14[b-1]``, in pips and in bps of price, spiked.
+
+    The pip part (``base_pips``, ``atr_k``) suits FX and CFDs; the basis-point part (``base_bps``,
+    ``atr_k_bps``, a fraction 1e-4 of the fill price each) suits crypto, where a pip is one tick of a
+    large price. Both parts are paid when both are set.
+    """
 
     base_pips: float = Field(default=0.0, ge=0)
     atr_k: float = Field(default=0.0, ge=0)
+    base_bps: float = Field(default=0.0, ge=0)
+    atr_k_bps: float = Field(default=0.0, ge=0)
     spike_tr_atr: float = Field(default=math.inf, gt=0)
     spike_mult: float = Field(default=1.0, ge=0)
 
@@ -47,6 +60,7 @@ class ScenarioCosts(FrozenModel):
     spread_mult: float = Field(default=1.0, ge=0)
     slippage_mult: float = Field(default=1.0, ge=0)
     slippage_add_pips: float = 0.0
+    slippage_add_bps: float = 0.0
     spikes: bool = False
 
 
@@ -57,26 +71,70 @@ DEFAULT_SCENARIOS: dict[str, ScenarioCosts] = {
 }
 
 
+class SymbolSpread(NamedTuple):
+    """A symbol's full spread (both sides) as its pip part and its basis-point part; one is 0."""
+
+    pips: float
+    bps: float
+
+
 class BrokerProfile(FrozenModel):
-    """One broker's costs. ``commission_per_lot`` is in account currency, per lot, per side."""
+    """One broker's costs (names as in the profile file, DESIGN §11).
+
+    ``commission_per_lot`` is in account currency per lot per side; ``commission_pct`` a fraction of
+    the fill's notional in account currency per side (0.001 = 0.1 %, a taker fee), charged on entries,
+    stops, signal, time and end-of-data exits; ``maker_commission_pct`` (default: ``commission_pct``)
+    on target fills.
+    """
 
     name: str = "custom"
     commission_per_lot: float = Field(default=0.0, ge=0)
+    commission_pct: float = Field(default=0.0, ge=0, lt=1)
+    maker_commission_pct: float | None = Field(default=None, ge=0, lt=1)
     spread_pips: dict[str, SpreadPips] = Field(default_factory=dict)
+    spread_bps: dict[str, SpreadBps] = Field(default_factory=dict)
     slippage: SlippageModel = SlippageModel()
+    slippage_by_symbol: dict[str, SlippageModel] = Field(default_factory=dict)
     scenarios: dict[str, ScenarioCosts] = Field(default_factory=lambda: dict(DEFAULT_SCENARIOS))
 
-    def spread_for(self, symbol: str) -> float:
-        """Return the spread of ``symbol`` in pips, or raise naming the profile and the fix."""
+    @model_validator(mode="after")
+    def _one_spread_unit_per_symbol(self) -> BrokerProfile:
+        both = sorted(set(self.spread_pips) & set(self.spread_bps))
+        if both:
+            raise ValueError(
+                f"spread_pips and spread_bps both give a spread for {both[0]!r}: give each symbol's "
+                f"spread in pips or in basis points, not both"
+            )
+        return self
+
+    @property
+    def maker_pct(self) -> float:
+        """Return the commission fraction of a target (limit order) fill."""
+        return self.commission_pct if self.maker_commission_pct is None else self.maker_commission_pct
+
+    def symbol_spread(self, symbol: str) -> SymbolSpread:
+        """Return the spread of ``symbol`` in pips or bps, or raise naming the profile and the fix."""
         if symbol in self.spread_pips:
-            return self.spread_pips[symbol]
+            return SymbolSpread(self.spread_pips[symbol], 0.0)
+        if symbol in self.spread_bps:
+            return SymbolSpread(0.0, self.spread_bps[symbol])
         if ANY_SYMBOL in self.spread_pips:
-            return self.spread_pips[ANY_SYMBOL]
+            return SymbolSpread(self.spread_pips[ANY_SYMBOL], 0.0)
+        if ANY_SYMBOL in self.spread_bps:
+            return SymbolSpread(0.0, self.spread_bps[ANY_SYMBOL])
         raise ConfigError(
             f"broker profile {self.name!r} has no spread for symbol {symbol!r}: add "
-            f"'{symbol}: <pips>' under spread_pips (or a '\"*\": <pips>' default) in "
-            f"configs/brokers/{self.name}.yaml"
+            f"'{symbol}: <pips>' under spread_pips or '{symbol}: <bps>' under spread_bps (or a "
+            f"'\"*\": ...' default) in configs/brokers/{self.name}.yaml"
         )
+
+    def spread_for(self, symbol: str) -> float:
+        """Return the pip part of the spread of ``symbol`` (0.0 when it is given in bps)."""
+        return self.symbol_spread(symbol).pips
+
+    def slippage_for(self, symbol: str) -> SlippageModel:
+        """Return the slippage model of ``symbol``: its own entry, else the profile's."""
+        return self.slippage_by_symbol.get(symbol, self.slippage)
 
     def scenario(self, name: str) -> ScenarioCosts:
         """Return the cost scenario called ``name``, or raise listing the known ones."""

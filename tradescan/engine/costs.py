@@ -1,10 +1,13 @@
-"""Per-bar cost arrays: the cost in pips of one fill on each bar, for each cost scenario.
+"""Per-bar cost arrays: the cost of one fill on each bar, for each cost scenario.
 
 A fill's cost depends only on the bar it happens on (spread, and slippage scaled by that bar's true
-range over the previous bar's ATR14), never on the strategy, so a session computes one
-``cost_pips[n_scenarios, n_bars]`` array up front and the kernel reads entry and exit costs from it.
+range over the previous bar's ATR14), never on the strategy, so a session computes it up front as two
+``[n_scenarios, n_bars]`` arrays and the kernel reads entry and exit costs from them: ``cost_pips``
+(the pip part) and ``cost_fraction`` (the basis-point part as a fraction of price, 1 bps = 1e-4). A
+fill at raw price ``p`` on bar ``b`` costs ``cost_pips[b] + cost_fraction[b] * p / pip_size`` pips.
 
-Per side, for a fill on bar ``b`` (DESIGN §4)::
+Per side, for a fill on bar ``b`` (DESIGN §4), in each unit (pips, or bps with ``base_bps``,
+``atr_k_bps``, ``slippage_add_bps`` and the symbol's ``spread_bps``)::
 
     ratio    = TR[b] / ATR14[b - 1]            (1.0 where ATR14[b - 1] is not defined, see below)
     core     = base_pips + atr_k * ratio       (times spike_mult when the scenario has spikes and
@@ -92,6 +95,43 @@ def _fill_cost_pips_nb(
             core_pips = core_pips * spike_mult
         out[b] = half_spread_pips + (core_pips * slippage_mult + slippage_add_pips)
     return out
+
+
+def slippage_bps(ratio: np.ndarray, slippage: SlippageModel, scenario: ScenarioCosts) -> np.ndarray:
+    """Return the slippage in basis points of price per bar for one scenario (spikes as in pips)."""
+    core_bps = slippage.base_bps + slippage.atr_k_bps * ratio
+    if scenario.spikes:
+        core_bps = np.where(ratio > slippage.spike_tr_atr, core_bps * slippage.spike_mult, core_bps)
+    return core_bps * scenario.slippage_mult + scenario.slippage_add_bps
+
+
+BPS = 1e-4  # one basis point as a fraction of price
+
+
+def cost_fraction_per_bar(
+    true_range: np.ndarray,
+    atr14: np.ndarray,
+    spread_bps: float,
+    slippage: SlippageModel,
+    scenarios: Sequence[ScenarioCosts],
+    *,
+    ratio: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return ``cost_fraction[n_scenarios, n_bars]``: the bps part of one fill's cost, as a fraction.
+
+    Args:
+        true_range, atr14: as for ``cost_pips_per_bar``.
+        spread_bps: the symbol's spread in basis points of price (0 when it is given in pips).
+        slippage: the symbol's slippage model (its ``base_bps``/``atr_k_bps`` are used here).
+        scenarios: the cost scenarios, in the order of the output rows.
+        ratio: ``tr_atr_ratio`` already computed (e.g. by ``tr_atr_ratio_from_prices``).
+    """
+    if ratio is None:
+        ratio = tr_atr_ratio(true_range, atr14)
+    costs = np.empty((len(scenarios), len(ratio)), dtype=np.float64)
+    for row, scenario in enumerate(scenarios):
+        costs[row] = (spread_bps * scenario.spread_mult / 2.0 + slippage_bps(ratio, slippage, scenario)) * BPS
+    return costs
 
 
 def cost_pips_per_bar(

@@ -2,7 +2,8 @@
 
 The kernel's ``TRADE_DTYPE`` records and equity matrix stay available (``records``,
 ``equity_values``) for code that wants NumPy; the frames use the labels users read (scenario names,
-``SL``/``TP``/``TIME``/``EOD``, regime labels, UTC times) and are built on first access.
+``SL``/``TP``/``TIME``/``EOD``/``SIGNAL``, regime labels, UTC times) and are built on first access. One
+row is one leg of a position (DESIGN §4, multi-target plans); a position without a plan is one row.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from tradescan.metrics import breakdown
 TRADE_COLUMNS = (
     "scenario",
     "symbol",
+    "position_id",
+    "leg",
     "side",
     "signal_time",
     "entry_time",
@@ -35,9 +38,13 @@ TRADE_COLUMNS = (
     "target_price",
     "exit_reason",
     "size",
+    "fraction",
     "gross_pips",
     "cost_pips",
     "net_pips",
+    "cost",
+    "commission",
+    "cost_bps",
     "pnl",
     "r_multiple",
     "bars_held",
@@ -51,7 +58,9 @@ _COPIED_FIELDS = (
     "stop_price",
     "target_price",
 )
-_NUMERIC_FIELDS = ("size", "gross_pips", "cost_pips", "net_pips", "pnl", "r_multiple")
+_NUMERIC_FIELDS = (
+    "size", "fraction", "gross_pips", "cost_pips", "net_pips", "cost", "commission", "cost_bps", "pnl", "r_multiple",
+)
 
 
 _UTC = pd.DatetimeTZDtype(unit="ns", tz="UTC")
@@ -74,11 +83,13 @@ def _strings(names: Sequence[str], codes: np.ndarray) -> pd.api.extensions.Exten
 def trades_frame(
     records: np.ndarray, scenarios: Sequence[str], bars: Bars, regime_labels: np.ndarray
 ) -> pd.DataFrame:
-    """Return one row per trade with DESIGN §11's columns (plus symbol and the stop/target levels)."""
+    """Return one row per leg with DESIGN §11's columns (plus symbol, levels, legs and costs in money)."""
     labels = np.asarray(regime_labels, dtype=object)[records["signal_idx"]]
     columns: dict[str, Any] = {
         "scenario": _strings(scenarios, records["scenario"].astype(np.int64)),
         "symbol": _strings([bars.symbol], np.zeros(len(records), dtype=np.int64)),
+        "position_id": records["position_id"].astype(np.int64),
+        "leg": records["leg"].astype(np.int64),
         "side": records["side"].astype(np.int64),
         "signal_time": _utc_times(bars.time, records["signal_idx"]),
         "entry_time": _utc_times(bars.time, records["entry_idx"]),
@@ -113,7 +124,8 @@ class BacktestResult:
     for the frames, and the numbers are the same either way.
 
     Attributes:
-        trades: one row per trade (see ``TRADE_COLUMNS``), scenarios never mixed within a row.
+        trades: one row per leg of each position (see ``TRADE_COLUMNS``); a position's legs share
+            ``position_id`` (numbered per scenario); scenarios never mixed within a row.
         equity: equity in account currency marked at each bar's close, one column per scenario.
         metrics: ``{scenario: {metric: value}}`` from ``tradescan.metrics.compute_metrics``.
         params: the strategy parameters used, defaults filled in.

@@ -17,13 +17,14 @@ import numpy as np
 from pydantic import BaseModel
 
 from tradescan import indicators, metrics
+from tradescan._signal_check import any_nonzero_nb, any_number_nb
 from tradescan.bars import Bars
 from tradescan.engine.broker import resolve_scenarios
 from tradescan.engine.capital import price_value
 from tradescan.engine.config import BacktestConfig, scenario_names_problem
-from tradescan.engine.costs import cost_pips_per_bar, tr_atr_ratio_from_prices
-from tradescan.engine.kernel import simulate
-from tradescan.engine.records import NO_TIME_STOP, STOPS_FROM_NAMES
+from tradescan.engine.costs import cost_fraction_per_bar, cost_pips_per_bar, tr_atr_ratio_from_prices
+from tradescan.engine.kernel import KernelBars, KernelCapital, KernelCosts, KernelRules, KernelSignals, simulate
+from tradescan.engine.records import INTRABAR_NAMES, NO_TIME_STOP, STOPS_FROM_NAMES
 from tradescan.engine.result import BacktestResult
 from tradescan.errors import TradeScanError, UnknownNameError, did_you_mean
 from tradescan.regime import RegimeSettings, regime_codes, regime_labels
@@ -32,13 +33,6 @@ from tradescan.strategy import Signals, Strategy
 
 ATR_PERIOD = 14
 MetricsByScenario = dict[str, dict[str, float]]
-
-
-def _intrabar_supported(config: BacktestConfig) -> None:
-    if config.intrabar != "stop_first":
-        raise TradeScanError(
-            f"intrabar {config.intrabar!r} is not implemented by this engine yet; use intrabar='stop_first'"
-        )
 
 
 def _true_range(bars: Bars) -> np.ndarray:
@@ -58,6 +52,28 @@ def _labels_at_signals(bars: Bars, settings: RegimeSettings, atr14: np.ndarray, 
     signal_idx = records["signal_idx"]
     labels[signal_idx] = regime_labels(vol_code[signal_idx], spike[signal_idx])
     return labels
+
+
+def kernel_signals(signals: Signals, risk_distance_fallback: np.ndarray, warmup: int) -> KernelSignals:
+    """Return validated ``signals`` as the kernel reads them.
+
+    A single ``target_distance`` becomes a one-column plan closing the whole position. An exit array
+    with no exit and a trail array with no distance become ``None``, so the kernel compiled without
+    those features runs (it is the faster one).
+    """
+    if signals.targets is None:
+        targets = np.asarray(signals.target_distance, dtype=np.float64).reshape(-1, 1)
+        fractions = np.ones(1)
+    else:
+        targets = signals.targets
+        fractions = np.asarray(signals.target_fractions, dtype=np.float64)
+    exit_signal = signals.exit if signals.exit is not None and any_nonzero_nb(signals.exit) else None
+    trail = signals.trail_distance
+    trail = trail if trail is not None and any_number_nb(trail) else None
+    return KernelSignals(
+        signals.entry, signals.stop_distance, targets, fractions, risk_distance_fallback, warmup,
+        exit_signal, trail, signals.break_even,
+    )
 
 
 class BacktestSession:
@@ -86,7 +102,6 @@ class BacktestSession:
         if len(bars) < 2:
             raise TradeScanError(f"{bars.symbol}: a backtest needs at least 2 bars, got {len(bars)}")
         self.config = BacktestConfig.resolve(config, **settings)
-        _intrabar_supported(self.config)
         self.bars = bars
         self.instrument = bars.instrument
         self.broker = self.config.broker
@@ -97,9 +112,14 @@ class BacktestSession:
         self.regime_settings = self.config.regime
         self._max_hold_code = NO_TIME_STOP if self.max_hold_bars is None else int(self.max_hold_bars)
         self._stops_from_code = STOPS_FROM_NAMES.index(self.stops_from)
+        self.intrabar = self.config.intrabar
+        self._rules = KernelRules(
+            self._max_hold_code, self._stops_from_code, INTRABAR_NAMES.index(self.intrabar),
+            10.0 ** self.instrument.price_precision,
+        )
         self._prepare_arrays(conversion)
         # Per scenario selection: its cost rows, and the equity and trade buffers evaluate reuses.
-        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._row_cache: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray | None, np.ndarray]] = {}
         self._trade_buffers: dict[tuple[str, ...], np.ndarray] = {}
         self._strategies: dict[str, Strategy] = {}
 
@@ -110,15 +130,17 @@ class BacktestSession:
             ("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
         )
         self._scenario_costs = resolve_scenarios(self.broker, self.scenarios)
-        self.cost_pips = cost_pips_per_bar(
-            np.empty(0),  # not read: the ratio below computes each bar's TR on the fly
-            self.atr14,
-            self.broker.spread_for(bars.symbol),
-            self.broker.slippage,
-            self._scenario_costs,
-            ratio=tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, self.atr14),
+        spread = self.broker.symbol_spread(bars.symbol)
+        slippage = self.broker.slippage_for(bars.symbol)
+        # TR is computed on the fly inside the ratio: one pass less, and no TR array unless asked for.
+        ratio = tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, self.atr14)
+        self.cost_pips = cost_pips_per_bar(np.empty(0), self.atr14, spread.pips, slippage, self._scenario_costs,
+                                           ratio=ratio)
+        self.cost_fraction = cost_fraction_per_bar(
+            np.empty(0), self.atr14, spread.bps, slippage, self._scenario_costs, ratio=ratio
         )
         self.cost_pips.flags.writeable = False
+        self.cost_fraction.flags.writeable = False
         self._price_value = price_value(self.instrument, self.capital.currency, len(bars), conversion)
         self.day_end_idx = bars.cached(("day_end_index",), lambda: metrics.day_end_index(bars.time))
         self._commission_per_unit_side = self.broker.commission_per_lot / self.instrument.contract_size
@@ -193,8 +215,8 @@ class BacktestSession:
             "scenarios": list(self.scenarios),
             "max_hold_bars": self.max_hold_bars,
             "stops_from": self.stops_from,
+            "intrabar": self.intrabar,
             "regime": self.regime_settings.model_dump(),
-            "intrabar": self.config.intrabar,
         }
 
     def signals(self, strategy: str | Strategy, params: Mapping[str, Any] | BaseModel | None = None) -> Signals:
@@ -218,7 +240,10 @@ class BacktestSession:
             raise TradeScanError(f"{strategy.name}.signals must return Signals, got {type(raw).__name__}")
         return raw.validated(len(self.bars), strategy_name=strategy.name)
 
-    def _rows(self, scenarios: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    def _rows(
+        self, scenarios: Sequence[str] | None
+    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
+        # the bps cost rows are None when they are all 0: the kernel compiled without them runs
         names = self.scenarios if scenarios is None else tuple(str(name) for name in scenarios)
         cached = self._row_cache.get(names)
         if cached is None:
@@ -230,9 +255,10 @@ class BacktestSession:
                 raise TradeScanError(f"{problem} (this session runs {list(self.scenarios)})")
             rows = [self.scenarios.index(name) for name in names]
             costs = np.ascontiguousarray(self.cost_pips[rows])
-            cached = (costs, np.empty_like(costs))
+            fractions = np.ascontiguousarray(self.cost_fraction[rows])
+            cached = (costs, fractions if fractions.any() else None, np.empty_like(costs))
             self._row_cache[names] = cached
-        return names, cached[0], cached[1]
+        return names, cached[0], cached[1], cached[2]
 
     def _warmup(self, strategy: Strategy, params: BaseModel) -> int:
         warmup = strategy.warmup(params)
@@ -250,32 +276,24 @@ class BacktestSession:
     ) -> tuple[tuple[str, ...], list[np.ndarray], np.ndarray, BaseModel]:
         instance = self._strategy(strategy)
         parsed = instance.parse_params(params)
-        names, costs, equity = self._rows(scenarios)
+        names, cost_pips, cost_fraction, equity = self._rows(scenarios)
         trade_buffer = self._trade_buffers.get(names) if reuse_buffers else None
         if not reuse_buffers:
-            equity = np.empty_like(costs)
+            equity = np.empty_like(cost_pips)
         signals = self._signals(instance, parsed)
-        bars, capital = self.bars, self.capital
+        bars, capital, broker = self.bars, self.capital, self.broker
         trades, trade_buffer = simulate(
-            bars.open,
-            bars.high,
-            bars.low,
-            bars.close,
-            signals.entry,
-            signals.stop_distance,
-            signals.target_distance,
-            self.atr14,
-            self._warmup(instance, parsed),
-            costs,
-            self.instrument.pip_size,
-            self._max_hold_code,
-            self._stops_from_code,
-            capital.initial,
-            capital.risk_per_trade,
-            capital.compounding,
-            self._commission_per_unit_side,
-            self._price_value.quote_value,
-            self._price_value.value_per_price,
+            KernelBars(bars.open, bars.high, bars.low, bars.close),
+            kernel_signals(signals, self.atr14, self._warmup(instance, parsed)),
+            KernelCosts(
+                cost_pips, cost_fraction, self.instrument.pip_size, self._commission_per_unit_side,
+                broker.commission_pct, broker.maker_pct,
+            ),
+            self._rules,
+            KernelCapital(
+                capital.initial, capital.risk_per_trade, capital.compounding, self._price_value.quote_value,
+                self._price_value.value_per_price,
+            ),
             equity,
             trade_buffer,
         )
