@@ -28,22 +28,23 @@ def signals_look_valid_nb(
     ``Signals.validated``'s fast path: it names the first problem only when this returns False.
     """
     problem = False
+    n_targets = 0 if targets is None else targets.shape[1]
     for b in range(entry.shape[0]):  # no early exit, so the reduction vectorises
         problem |= (entry[b] < -1) | (entry[b] > 1) | (stop_distance[b] <= 0.0) | (target_distance[b] <= 0.0)
-    if exit_signal is not None:
-        for b in range(exit_signal.shape[0]):
+        # a bare "is not None" test per array: numba compiles the check away when it is None
+        if exit_signal is not None:
             problem |= (exit_signal[b] < -1) | (exit_signal[b] > 1)
-    if trail_distance is not None:
-        for b in range(trail_distance.shape[0]):
+        if trail_distance is not None:
             problem |= trail_distance[b] <= 0.0
     if targets is not None:
-        for b in range(targets.shape[0]):
-            previous = -np.inf
-            for column in range(targets.shape[1]):
-                distance = targets[b, column]
-                # NaN compares false: an unused target neither fails nor moves ``previous``
-                problem |= (distance <= 0.0) | (distance <= previous)
-                previous = distance if distance == distance else previous
+        # every pair of columns, one pass each: a comparison with NaN is false, so unused targets
+        # pass and the used ones must increase strictly (no running "last used" value to carry)
+        for column in range(n_targets):
+            for b in range(targets.shape[0]):
+                problem |= targets[b, column] <= 0.0
+            for earlier in range(column):
+                for b in range(targets.shape[0]):
+                    problem |= targets[b, column] <= targets[b, earlier]
     return not problem
 
 
