@@ -124,3 +124,10 @@ def test_a_scenario_the_broker_lacks_names_the_directive_field() -> None:
                          "stage2": {"scenarios": ["A"]}}).backtest_config()
     with pytest.raises(ConfigError, match=r"^broker: unknown broker profile 'nobroker'"):
         parse_directive({**MINIMAL, "broker": "nobroker"}).backtest_config()
+
+
+def test_a_long_bad_value_is_cut_in_the_message() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_directive({**MINIMAL, "max_hold_bars": "y" * 100_000})
+    message = str(caught.value)
+    assert len(message) < 300 and "(100,000 characters)" in message and "\n" not in message

@@ -33,6 +33,7 @@ from tradescan.errors import ConfigError, TradeScanError, did_you_mean
 from tradescan.frozen import BOOL_NOT_NUMBER, FrozenModel
 from tradescan.instruments import validate_symbol
 from tradescan.paths import BUNDLED_DIR, find_file
+from tradescan.quote import cut, quote
 from tradescan.yaml_files import read_yaml
 
 __all__ = ["SCENARIO_PATTERN", "Directive", "format_validation_error", "load_directive", "parse_directive"]
@@ -204,7 +205,7 @@ def _describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] in ("missing", BOOL_NOT_NUMBER) or "input" not in error or isinstance(error["input"], dict):
         return f"{path}: {message}"
-    return f"{path}: {message} (got {error['input']!r})"
+    return f"{path}: {cut(message)} (got {quote(error['input'])})"
 
 
 def _unknown_field_message(loc: tuple[int | str, ...], model: type[BaseModel]) -> str:

@@ -11,6 +11,8 @@ import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from tradescan.quote import cut, quote
+
 if TYPE_CHECKING:
     from pydantic import ValidationError
 
@@ -62,5 +64,5 @@ def describe_validation_error(exc: ValidationError, *, prefix: str = "") -> str:
             continue
         path = ".".join(str(part) for part in error["loc"])
         message = str(error["msg"]).removeprefix("Value error, ")
-        problems.append(f"{prefix}{path}={error.get('input')!r}: {message}")
+        problems.append(f"{prefix}{path}={quote(error.get('input'))}: {cut(message)}")
     return "; ".join(problems)
