@@ -20,7 +20,7 @@ from tradescan.sweep.pool import ACTOR_DIED, EvaluatorPool, TrialLost
 from tradescan.sweep.settings import EvaluatorSettings
 from tradescan.sweep.sources import AskedTrial
 from tradescan.sweep.stage1 import Stage1Config, Stage1Runner, count_states, score, trial_state
-from tradescan.sweep.storage import finished_trials, open_rdb_study
+from tradescan.sweep.storage import finished_trials, open_study
 
 CONFIG = Stage1Config("tpe", 1, 10, 4, None, get_objective("sharpe"), 10, 1.0)
 RUNNABLE = AskedTrial(0, {"x": 1}, None)
@@ -75,10 +75,10 @@ def no_signal_run(tmp_path: Path, small_data_dir: Path, plugin_dir: Path, ray_cl
     pool = EvaluatorPool(EvaluatorSettings.from_plan(plan), 1, trial_timeout_s=60.0)
     bars = data.load("EURUSD", "H1", data_dir=small_data_dir)
     pool.add_symbol("EURUSD", ray_cluster.put(bars_payload(bars, "EURUSD")))
-    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    url = str(tmp_path / "optuna.journal")
 
     def run() -> Any:
-        runner = Stage1Runner("EURUSD", stage1_config(plan), plan.space, pool, open_rdb_study(url, "run/EURUSD"))
+        runner = Stage1Runner("EURUSD", stage1_config(plan), plan.space, pool, open_study(url, "run/EURUSD"))
         return runner.run()
 
     yield run
@@ -107,5 +107,5 @@ def test_a_second_run_resumes_every_trial(no_signal_run: Any, tmp_path: Path) ->
     first = no_signal_run()
     again = no_signal_run()
     assert (again.resumed, again.ran) == (6, 0)
-    stored = finished_trials(open_rdb_study(f"sqlite:///{tmp_path / 'optuna.db'}", "run/EURUSD"))
+    stored = finished_trials(open_study(str(tmp_path / "optuna.journal"), "run/EURUSD"))
     assert [(t.number, t.state, t.value) for t in stored] == [(t.number, t.state, t.value) for t in first.trials]
