@@ -13,6 +13,7 @@ stale RUNNING trials behind: re-running resumes from what was written.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import queue
 import threading
@@ -41,12 +42,36 @@ def redact(url: str) -> str:
         return url
 
 
+def rdb_url(url: str) -> str:
+    """Return ``url`` with its PostgreSQL driver named, so that ``postgresql://…`` works with the extra.
+
+    SQLAlchemy reads a bare ``postgresql://`` as psycopg2, but the ``postgres`` extra installs psycopg (3);
+    a bare URL therefore gets psycopg when it is installed, else psycopg2. ``postgres://`` (Heroku's
+    spelling, refused by SQLAlchemy 2) is read the same way. Any other URL is returned as it is.
+
+    Raises:
+        TradeScanError: a PostgreSQL URL without a driver, and neither psycopg nor psycopg2 is installed.
+    """
+    from tradescan.errors import TradeScanError
+
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in ("postgresql", "postgres"):
+        return url
+    for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"{dialect}://{rest}"
+    raise TradeScanError(
+        f"--storage {redact(url)}: PostgreSQL needs a driver and none is installed; "
+        "pip install 'tradescan[postgres]' (psycopg)"
+    )
+
+
 def open_rdb_study(url: str, name: str) -> optuna.Study:
     """Create or load the RDB study ``name`` (maximised) at ``url``."""
     from tradescan.errors import TradeScanError
 
     try:
-        storage = optuna.storages.RDBStorage(url)
+        storage = optuna.storages.RDBStorage(rdb_url(url))
         return optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
     except (ImportError, ValueError, optuna.exceptions.StorageInternalError) as exc:
         raise TradeScanError(f"cannot open the Optuna storage {redact(url)}: {exc}".replace("\n", " ")) from None
