@@ -30,6 +30,8 @@ import optuna
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+SUBMIT_SCRIPT = REPO_ROOT / "cluster" / "submit_sweep.py"
+JOB_TIMEOUT_S = 300
 RAY_START_TIMEOUT_S = 120
 PG_START_TIMEOUT_S = 60
 REFERENCE_TRIALS = 24  # write_directive's default budget
@@ -78,16 +80,18 @@ def run_cli(args: list[str], *, env: Mapping[str, str] | None = None, timeout_s:
 
 
 def last_json(text: str) -> dict[str, Any]:
-    """Return the JSON object ``tradescan ... --json`` printed (the last line that parses as one)."""
-    for line in reversed(text.strip().splitlines()):
+    """Return the last JSON object in ``text`` that starts a line (``--json`` prints it indented, and
+    ``ray job submit`` mixes it with its own log lines)."""
+    decoder = json.JSONDecoder()
+    found: dict[str, Any] | None = None
+    for start in (i for i, char in enumerate(text) if char == "{" and (i == 0 or text[i - 1] == "\n")):
         with contextlib.suppress(json.JSONDecodeError):
-            value = json.loads(line)
+            value, _ = decoder.raw_decode(text, start)
             if isinstance(value, dict):
-                return value
-    start = text.find("{")
-    if start >= 0:
-        return dict(json.loads(text[start:]))
-    raise AssertionError(f"no JSON object in the output: {text[-500:]!r}")
+                found = value
+    if found is None:
+        raise AssertionError(f"no JSON object in the output: {text[-800:]!r}")
+    return found
 
 
 # --- Optuna studies ----------------------------------------------------------------------------------
@@ -230,6 +234,23 @@ class RayHead:
         """Stop this head's processes only (found by its temp folder), then remove the folder."""
         stop_processes(processes_naming(str(self.temp_dir)))
         shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def job_submit(head: RayHead, working_dir: Path, *entrypoint: str) -> subprocess.CompletedProcess[str]:
+    """Run ``ray job submit --working-dir WORKING_DIR -- ENTRYPOINT`` against ``head`` and wait for the job."""
+    command = ["ray", "job", "submit", "--address", head.job_address, "--working-dir", str(working_dir),
+               "--", *entrypoint]
+    return subprocess.run(command, env=head.env, capture_output=True, text=True, timeout=JOB_TIMEOUT_S)
+
+
+@dataclass(frozen=True)
+class SubmittedSweep:
+    """A sweep submitted with ``ray job submit`` (``cluster/submit_sweep.py``): what the CLI printed,
+    the job's own JSON outcome and the trials it stored."""
+
+    done: subprocess.CompletedProcess[str]
+    outcome: dict[str, Any]
+    trials: Trials
 
 
 # --- a private PostgreSQL server ----------------------------------------------------------------------

@@ -6,17 +6,20 @@ the end; where they cannot be started the tests that need them skip, saying why.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cluster_support import (
     REFERENCE_TRIALS,
+    SUBMIT_SCRIPT,
     PostgresServer,
     RayHead,
+    SubmittedSweep,
     Trials,
+    job_submit,
     last_json,
-    run_cli,
     study_trials,
     write_directive,
 )
@@ -70,15 +73,27 @@ def postgres_url(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def reference_trials(tmp_path_factory: pytest.TempPathFactory, cluster_data_dir: Path, ray_head: RayHead) -> Trials:
-    """The trials of ``write_directive``'s default directive swept on one node (the head, 2 workers) with
-    the default embedded storage: what every other way of running it must reproduce."""
+def submitted_reference(
+    tmp_path_factory: pytest.TempPathFactory, cluster_data_dir: Path, ray_head: RayHead
+) -> SubmittedSweep:
+    """``write_directive``'s default directive swept by ``ray job submit -- python cluster/submit_sweep.py``
+    on the one-node head (2 workers, the default embedded storage). Its trials are the yardstick every
+    other way of running the directive (two nodes, PostgreSQL) must reproduce."""
     folder = tmp_path_factory.mktemp("reference")
-    done = run_cli(["sweep", str(write_directive(folder, "REF")), "--address", ray_head.gcs_address(),
-                    "--workers", "2", "--json", "--data-dir", str(cluster_data_dir),
-                    "--results-dir", str(folder / "results")], env=ray_head.env)
-    assert done.returncode == 0, done.stderr[-3000:]
+    working_dir = folder / "job"  # what a user ships with --working-dir: the directive and cluster/
+    (working_dir / "cluster").mkdir(parents=True)
+    shutil.copy(SUBMIT_SCRIPT, working_dir / "cluster" / SUBMIT_SCRIPT.name)
+    directive = write_directive(working_dir, "REF")
+    done = job_submit(ray_head, working_dir, "python", "cluster/submit_sweep.py", directive.name, "--workers", "2",
+                      "--json", "--data-dir", str(cluster_data_dir), "--results-dir", str(folder / "results"))
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     outcome = last_json(done.stdout)
     trials = study_trials(str(outcome["storage"]), str(outcome["run_id"]), "EURUSD")
-    assert [t[0] for t in trials] == list(range(REFERENCE_TRIALS))
-    return trials
+    return SubmittedSweep(done, outcome, trials)
+
+
+@pytest.fixture(scope="session")
+def reference_trials(submitted_reference: SubmittedSweep) -> Trials:
+    """The reference sweep's trials ``(number, state, params, value)``."""
+    assert [t[0] for t in submitted_reference.trials] == list(range(REFERENCE_TRIALS))
+    return submitted_reference.trials

@@ -197,7 +197,7 @@ def test_a_node_removed_during_stage_1_loses_and_repeats_nothing(
 ) -> None:
     from tradescan.sweep import run_sweep
 
-    trials = 160
+    trials = 120
     # A spare CPU for the replacement actor (an autoscaler would add one); one 1-CPU worker node is
     # left afterwards, as the module started with.
     cluster.add_node(num_cpus=1, object_store_memory=NODE_STORE_BYTES)
