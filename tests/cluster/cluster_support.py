@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +37,17 @@ RAY_START_TIMEOUT_S = 120
 PG_START_TIMEOUT_S = 60
 REFERENCE_TRIALS = 24  # write_directive's default budget
 Trials = list[tuple[int, str, dict[str, Any], float | None]]
+
+
+def ray_cli() -> str:
+    """Return the ``ray`` command of this Python's environment (next to it), else the one on ``PATH``."""
+    beside = Path(sys.executable).with_name("ray")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("ray")
+    if found is None:
+        raise FileNotFoundError(f"no `ray` command next to {sys.executable} or on PATH")
+    return found
 
 
 def free_port() -> int:
@@ -92,6 +104,58 @@ def last_json(text: str) -> dict[str, Any]:
     if found is None:
         raise AssertionError(f"no JSON object in the output: {text[-800:]!r}")
     return found
+
+
+SLOW_TRIAL_S = 0.03
+SLOW_STRATEGY = textwrap.dedent(
+    '''
+    """A moving-average cross that sleeps SLOW_TRIAL_S s per trial, so that a test can act during stage 1."""
+    from __future__ import annotations
+
+    import time
+
+    import numpy as np
+    from pydantic import BaseModel, Field
+
+    from tradescan import Signals, Strategy
+
+
+    class SlowCross(Strategy):
+        name = "TEST_SLOW_CROSS"
+
+        class Params(BaseModel):
+            fast: int = Field(10, ge=2, le=20)
+            slow: int = Field(50, ge=30, le=100)
+
+        def warmup(self, params):
+            return params.slow
+
+        def signals(self, bars, params):
+            time.sleep(SLOW_TRIAL_S)
+            close = bars.close
+            fast_mean = np.convolve(close, np.ones(params.fast) / params.fast)[: len(close)]
+            slow_mean = np.convolve(close, np.ones(params.slow) / params.slow)[: len(close)]
+            entry = np.where(fast_mean > slow_mean, 1, -1).astype(np.int8)
+            entry[: params.slow] = 0
+            stop = np.full(len(close), 30 * bars.instrument.pip_size)
+            return Signals(entry=entry, stop_distance=stop, target_distance=stop * 2)
+    '''
+).replace("SLOW_TRIAL_S", repr(SLOW_TRIAL_S))
+
+
+def slow_strategy(folder: Path, trials: int, seed: int) -> dict[str, Any]:
+    """Write TEST_SLOW_CROSS and its search space into ``folder``; return the directive fields of a
+    random search of ``trials`` trials over it (batches of 4)."""
+    strategies = folder / "user_strategies"
+    strategies.mkdir(exist_ok=True)
+    (strategies / "slow_cross.py").write_text(SLOW_STRATEGY, encoding="utf-8")
+    space = folder / "slow_cross.yaml"
+    space.write_text(yaml.safe_dump({
+        "params": {"fast": {"type": "int", "low": 2, "high": 20},
+                   "slow": {"type": "int", "low": 30, "high": 100, "step": 10}},
+    }), encoding="utf-8")
+    return {"strategy": "TEST_SLOW_CROSS", "strategy_paths": [str(strategies)], "stage1": {"min_trades": 5},
+            "batch_size": 4, "search": {"space": str(space), "sampler": "random", "trials": trials, "seed": seed}}
 
 
 # --- Optuna studies ----------------------------------------------------------------------------------
@@ -216,7 +280,7 @@ class RayHead:
         env["RAY_USAGE_STATS_ENABLED"] = "0"
         head = cls(temp_dir, ports["port"], ports["dashboard-port"], env, token)
         command = [
-            "ray", "start", "--head", "--num-cpus", str(num_cpus), "--dashboard-host", "127.0.0.1",
+            ray_cli(), "start", "--head", "--num-cpus", str(num_cpus), "--dashboard-host", "127.0.0.1",
             "--temp-dir", str(temp_dir), "--object-store-memory", str(200 * 2**20), "--disable-usage-stats",
             *(f"--{name}={port}" for name, port in ports.items()),
         ]
@@ -238,7 +302,7 @@ class RayHead:
 
 def job_submit(head: RayHead, working_dir: Path, *entrypoint: str) -> subprocess.CompletedProcess[str]:
     """Run ``ray job submit --working-dir WORKING_DIR -- ENTRYPOINT`` against ``head`` and wait for the job."""
-    command = ["ray", "job", "submit", "--address", head.job_address, "--working-dir", str(working_dir),
+    command = [ray_cli(), "job", "submit", "--address", head.job_address, "--working-dir", str(working_dir),
                "--", *entrypoint]
     return subprocess.run(command, env=head.env, capture_output=True, text=True, timeout=JOB_TIMEOUT_S)
 

@@ -15,7 +15,7 @@ import subprocess
 from types import ModuleType
 
 import pytest
-from cluster_support import REFERENCE_TRIALS, SUBMIT_SCRIPT, RayHead, SubmittedSweep, tradescan_env
+from cluster_support import REFERENCE_TRIALS, SUBMIT_SCRIPT, RayHead, SubmittedSweep, ray_cli, tradescan_env
 
 
 def _load_submit_script() -> ModuleType:
@@ -54,7 +54,7 @@ def test_the_job_server_refuses_a_wrong_token(ray_head: RayHead) -> None:
     if ray_head.token is None:
         pytest.skip("the installed Ray has no token authentication (RAY_AUTH_MODE=token)")
     wrong = tradescan_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN="0" * 64)
-    done = subprocess.run(["ray", "job", "list", "--address", ray_head.job_address], env=wrong,
+    done = subprocess.run([ray_cli(), "job", "list", "--address", ray_head.job_address], env=wrong,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "token" in done.stderr.lower()

@@ -13,7 +13,6 @@ which these nodes do not start).
 from __future__ import annotations
 
 import sqlite3
-import textwrap
 import threading
 import time
 from collections import Counter
@@ -22,49 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from cluster_support import REFERENCE_TRIALS, Trials, study_trials, write_directive
+from cluster_support import REFERENCE_TRIALS, Trials, slow_strategy, study_trials, write_directive
 
 ray = pytest.importorskip("ray")
 
 NODE_STORE_BYTES = 150 * 2**20
-SLOW_TRIAL_S = 0.03
-SLOW_STRATEGY = textwrap.dedent(
-    '''
-    """A moving-average cross that sleeps SLOW_TRIAL_S s per trial, so that a test can act during stage 1."""
-    from __future__ import annotations
-
-    import time
-
-    import numpy as np
-    from pydantic import BaseModel, Field
-
-    from tradescan import Signals, Strategy
-
-
-    class SlowCross(Strategy):
-        name = "TEST_SLOW_CROSS"
-
-        class Params(BaseModel):
-            fast: int = Field(10, ge=2, le=20)
-            slow: int = Field(50, ge=30, le=100)
-
-        def warmup(self, params):
-            return params.slow
-
-        def signals(self, bars, params):
-            time.sleep(SLOW_TRIAL_S)
-            close = bars.close
-            fast_mean = np.convolve(close, np.ones(params.fast) / params.fast)[: len(close)]
-            slow_mean = np.convolve(close, np.ones(params.slow) / params.slow)[: len(close)]
-            entry = np.where(fast_mean > slow_mean, 1, -1).astype(np.int8)
-            entry[: params.slow] = 0
-            stop = np.full(len(close), 30 * bars.instrument.pip_size)
-            return Signals(entry=entry, stop_distance=stop, target_distance=stop * 2)
-    '''
-).replace("SLOW_TRIAL_S", repr(SLOW_TRIAL_S))
-
-
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     """A head and a second node, one CPU each; the test process is the driver, on the head."""
@@ -167,21 +128,6 @@ def test_bars_are_held_once_per_node_not_once_per_actor(cluster: Any, tmp_path: 
     assert after_trials == loaded  # a trial sends parameters only: no new copy of the bars anywhere
 
 
-@pytest.fixture
-def slow_strategy(tmp_path: Path) -> dict[str, Any]:
-    """Directive fields for TEST_SLOW_CROSS (its folder and search space written under ``tmp_path``)."""
-    folder = tmp_path / "user_strategies"
-    folder.mkdir()
-    (folder / "slow_cross.py").write_text(SLOW_STRATEGY, encoding="utf-8")
-    space = tmp_path / "slow_cross.yaml"
-    space.write_text(yaml.safe_dump({
-        "params": {"fast": {"type": "int", "low": 2, "high": 20},
-                   "slow": {"type": "int", "low": 30, "high": 100, "step": 10}},
-    }), encoding="utf-8")
-    return {"strategy": "TEST_SLOW_CROSS", "strategy_paths": [str(folder)], "stage1": {"min_trades": 5},
-            "batch_size": 4}
-
-
 def _finished_count(db: Path) -> int:
     if not db.exists():
         return 0
@@ -193,7 +139,7 @@ def _finished_count(db: Path) -> int:
 
 
 def test_a_node_removed_during_stage_1_loses_and_repeats_nothing(
-    cluster: Any, tmp_path: Path, cluster_data_dir: Path, slow_strategy: dict[str, Any]
+    cluster: Any, tmp_path: Path, cluster_data_dir: Path
 ) -> None:
     from tradescan.sweep import run_sweep
 
@@ -202,8 +148,7 @@ def test_a_node_removed_during_stage_1_loses_and_repeats_nothing(
     # left afterwards, as the module started with.
     cluster.add_node(num_cpus=1, object_store_memory=NODE_STORE_BYTES)
     cluster.wait_for_nodes()
-    search = {"space": str(tmp_path / "slow_cross.yaml"), "sampler": "random", "trials": trials, "seed": 7}
-    directive = write_directive(tmp_path, "LOSE", search=search, **slow_strategy)
+    directive = write_directive(tmp_path, "LOSE", **slow_strategy(tmp_path, trials, seed=7))
     db = tmp_path / "optuna.db"
     outcome: dict[str, Any] = {}
 

@@ -24,6 +24,7 @@ from cluster_support import (
     Trials,
     last_json,
     run_cli,
+    slow_strategy,
     study_trials,
     write_directive,
 )
@@ -113,9 +114,8 @@ def _count_trials(url: str) -> int:
 def test_a_killed_driver_resumes_on_postgresql_with_nothing_lost_or_repeated(
     tmp_path: Path, cluster_data_dir: Path, ray_head: RayHead, postgres_url: str,
 ) -> None:
-    trials = 200
-    directive = write_directive(tmp_path, "PGKILL", search={"sampler": "random", "trials": trials, "seed": 2},
-                                batch_size=4)
+    trials = 120
+    directive = write_directive(tmp_path, "PGKILL", **slow_strategy(tmp_path, trials, seed=2))
     results = tmp_path / "results"
     driver = _popen(directive, cluster_data_dir, results, ray_head, "--storage", postgres_url)
     deadline = time.monotonic() + 120
@@ -144,11 +144,9 @@ def test_a_killed_driver_resumes_on_postgresql_with_nothing_lost_or_repeated(
 def test_a_second_driver_of_the_same_run_is_refused_by_the_run_lock(
     tmp_path: Path, cluster_data_dir: Path, ray_head: RayHead, postgres_url: str,
 ) -> None:
-    if importlib.util.find_spec("tradescan.results.lock") is None:
-        pytest.skip("this checkout has no run lock yet (tradescan.results.lock)")
-    trials = 120
-    directive = write_directive(tmp_path, "PGLOCK", search={"sampler": "random", "trials": trials, "seed": 4},
-                                batch_size=4)
+    pytest.importorskip("tradescan.results.lock", reason="this checkout has no run lock yet (tradescan.results.lock)")
+    trials = 300
+    directive = write_directive(tmp_path, "PGLOCK", **slow_strategy(tmp_path, trials, seed=4))
     results = tmp_path / "results"
     first = _popen(directive, cluster_data_dir, results, ray_head, "--storage", postgres_url)
     try:
