@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the sweep; return ``tradescan``'s exit code (0 = every symbol complete)."""
     from tradescan.cli import main as tradescan_main
 
+    # The cluster files start every node with token authentication; join it the same way (Ray reads
+    # the token from ~/.ray/auth_token, which the launcher copied to this node).
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
     return tradescan_main(sweep_argv(sys.argv[1:] if argv is None else argv, os.environ))
 
 
