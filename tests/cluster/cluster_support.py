@@ -235,11 +235,9 @@ def _running(pid: int) -> bool:
 
 def installed_ray_has_token_auth() -> bool:
     """Return whether the installed Ray knows token authentication (``RAY_AUTH_MODE=token``, Ray ≥ 2.52)."""
-    try:
-        from ray._raylet import AuthenticationMode  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import ray._raylet
+
+    return hasattr(ray._raylet, "AuthenticationMode")
 
 
 @dataclass
@@ -367,6 +365,8 @@ class PostgresServer:
                 pwd.getpwnam("postgres")
             except KeyError:
                 raise FileNotFoundError("running as root and there is no 'postgres' user to run the server") from None
+            if shutil.which("runuser") is None:
+                raise FileNotFoundError("running as root and there is no `runuser` to run the server as 'postgres'")
             run_as = "postgres"
         root = Path(tempfile.mkdtemp(prefix="tspg-", dir="/tmp"))
         server = cls(bin_dir, root, free_port(), run_as)

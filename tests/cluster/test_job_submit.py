@@ -63,9 +63,9 @@ def test_the_job_server_refuses_a_wrong_token(ray_head: RayHead) -> None:
 def test_the_job_server_listens_on_loopback_only(ray_head: RayHead) -> None:
     with socket.create_connection(("127.0.0.1", ray_head.dashboard_port), timeout=5):
         pass
-    others = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
-    others |= {_outbound_address()} - {None}
-    others = {address for address in others if address and not address.startswith("127.")}
+    found = {str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    found.add(_outbound_address() or "127.0.0.1")
+    others = {address for address in found if not address.startswith("127.")}
     if not others:
         pytest.skip("this machine has no address besides loopback to try")
     for address in others:

@@ -33,7 +33,7 @@ def cluster() -> Iterator[Any]:
 
     if ray.is_initialized():  # a runtime an earlier test left in this process: this module needs its own
         ray.shutdown()
-    node_args = {"num_cpus": 1, "object_store_memory": NODE_STORE_BYTES}
+    node_args: dict[str, Any] = {"num_cpus": 1, "object_store_memory": NODE_STORE_BYTES}
     two = Cluster(initialize_head=True, connect=True, head_node_args={**node_args, "include_dashboard": False})
     try:
         two.add_node(**node_args)
