@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def _sweep_args(directive: Path, data_dir: Path, results: Path, head: RayHead, *
 
 def _sweep(directive: Path, data_dir: Path, results: Path, head: RayHead, *extra: str) -> dict[str, object]:
     done = run_cli(_sweep_args(directive, data_dir, results, head, *extra), env=head.env)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     return last_json(done.stdout)
 
 
@@ -64,6 +65,29 @@ def test_bare_postgresql_url_gets_the_installed_driver() -> None:
     assert rdb_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
+def test_drivers_opening_an_empty_database_at_once_do_not_collide(postgres_url: str) -> None:
+    from tradescan.sweep.storage import new_rdb_storage
+
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            storage = new_rdb_storage(postgres_url)
+            storage.engine.dispose()
+        except BaseException as exc:  # collected and reported on the test's thread
+            errors.append(exc)
+
+    openers = [threading.Thread(target=open_it) for _ in range(4)]
+    for opener in openers:
+        opener.start()
+    for opener in openers:
+        opener.join(timeout=60)
+    assert errors == []
+    assert optuna.get_all_study_names(storage=postgres_url_for_optuna(postgres_url)) == []
+
+
 def test_two_drivers_of_different_directives_share_one_database(
     tmp_path: Path, cluster_data_dir: Path, ray_head: RayHead, postgres_url: str,
     postgres_server: PostgresServer, reference_trials: Trials,
@@ -74,8 +98,8 @@ def test_two_drivers_of_different_directives_share_one_database(
     results = tmp_path / "results"  # one results store, two runs in it
     drivers = [_popen(d, cluster_data_dir, results, ray_head, "--storage", postgres_url) for d in (first, second)]
     outputs = [driver.communicate(timeout=300) for driver in drivers]
-    for driver, (_, stderr) in zip(drivers, outputs, strict=True):
-        assert driver.returncode == 0, stderr[-3000:]
+    for driver, (stdout, stderr) in zip(drivers, outputs, strict=True):
+        assert driver.returncode == 0, (stdout + stderr)[-4000:]
     outcomes = [last_json(stdout) for stdout, _ in outputs]
     assert [o["status"] for o in outcomes] == ["complete", "complete"]
     assert outcomes[0]["run_id"] != outcomes[1]["run_id"]

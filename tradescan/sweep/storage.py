@@ -24,6 +24,9 @@ import optuna
 from optuna.trial import FrozenTrial
 
 STUDY_NAME_SEPARATOR = "/"
+# pg_advisory_lock key held while Optuna creates or checks its tables, so that drivers starting at
+# once on an empty PostgreSQL database do not race on CREATE TYPE/TABLE (a UniqueViolation otherwise).
+POSTGRES_SCHEMA_LOCK = 0x7472_6164_6573_636E  # "tradescn"
 _STOP = object()
 
 
@@ -66,12 +69,37 @@ def rdb_url(url: str) -> str:
     )
 
 
+def new_rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    """Return Optuna's ``RDBStorage`` for ``url`` (driver named by ``rdb_url``).
+
+    On PostgreSQL the storage is built while holding an advisory lock: Optuna creates its tables on
+    first use, and two drivers doing that at once on an empty database collide. Other databases are
+    opened as they are (SQLite serialises writers itself).
+    """
+    url = rdb_url(url)
+    if not url.startswith("postgresql"):
+        return optuna.storages.RDBStorage(url)
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": POSTGRES_SCHEMA_LOCK})
+            try:
+                return optuna.storages.RDBStorage(url)
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": POSTGRES_SCHEMA_LOCK})
+    finally:
+        engine.dispose()
+
+
 def open_rdb_study(url: str, name: str) -> optuna.Study:
     """Create or load the RDB study ``name`` (maximised) at ``url``."""
     from tradescan.errors import TradeScanError
 
     try:
-        storage = optuna.storages.RDBStorage(rdb_url(url))
+        storage = new_rdb_storage(url)
         return optuna.create_study(storage=storage, study_name=name, direction="maximize", load_if_exists=True)
     except (ImportError, ValueError, optuna.exceptions.StorageInternalError) as exc:
         raise TradeScanError(f"cannot open the Optuna storage {redact(url)}: {exc}".replace("\n", " ")) from None
