@@ -25,6 +25,17 @@ from cluster_support import (
 )
 
 SMALL_BARS = 3_000
+_HERE = Path(__file__).parent
+_STARTED: list[RayHead | PostgresServer] = []  # stopped after the last test of this folder
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the head and the server once the last test of this folder has run, not at the end of the
+    whole session: the rest of the suite should not share the machine with an idle Ray head."""
+    if nextitem is not None and _HERE in Path(str(nextitem.path)).parents:
+        return
+    while _STARTED:
+        _STARTED.pop().stop()
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +57,7 @@ def ray_head() -> Iterator[RayHead]:
         head = RayHead.start(num_cpus=2)
     except (FileNotFoundError, RuntimeError) as exc:
         pytest.skip(f"cannot start a Ray head with `ray start --head`: {exc}")
+    _STARTED.append(head)
     try:
         yield head
     finally:
@@ -60,6 +72,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         server = PostgresServer.start()
     except FileNotFoundError as exc:
         pytest.skip(f"PostgreSQL server not available ({exc}); on Debian/Ubuntu: apt-get install postgresql")
+    _STARTED.append(server)
     try:
         yield server
     finally:
