@@ -7,6 +7,7 @@ the end; where they cannot be started the tests that need them skip, saying why.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,8 +98,10 @@ def submitted_reference(
     (working_dir / "cluster").mkdir(parents=True)
     shutil.copy(SUBMIT_SCRIPT, working_dir / "cluster" / SUBMIT_SCRIPT.name)
     directive = write_directive(working_dir, "REF")
-    done = job_submit(ray_head, working_dir, "python", "cluster/submit_sweep.py", directive.name, "--workers", "2",
-                      "--json", "--data-dir", str(cluster_data_dir), "--results-dir", str(folder / "results"))
+    # The job runs `python cluster/submit_sweep.py ...`, with this interpreter (the one that has tradescan).
+    done = job_submit(ray_head, working_dir, sys.executable, "cluster/submit_sweep.py", directive.name,
+                      "--workers", "2", "--json", "--data-dir", str(cluster_data_dir),
+                      "--results-dir", str(folder / "results"))
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     outcome = last_json(done.stdout)
     trials = study_trials(str(outcome["storage"]), str(outcome["run_id"]), "EURUSD")
