@@ -21,6 +21,7 @@ resumes from what was written.
 
 from __future__ import annotations
 
+import importlib.util
 import queue
 import threading
 import time
@@ -38,6 +39,9 @@ from tradescan.results.errors import TradeScanNotice
 from tradescan.results.files import cut, describe_os_error, is_disk_full
 
 STUDY_NAME_SEPARATOR = "/"
+# pg_advisory_lock key held while Optuna creates or checks its tables, so that drivers starting at
+# once on an empty PostgreSQL database do not race on CREATE TYPE/TABLE (a UniqueViolation otherwise).
+POSTGRES_SCHEMA_LOCK = 0x7472_6164_6573_636E  # "tradescn"
 UNPARSEABLE_URL = "<unparseable storage URL>"
 _STOP = object()
 
@@ -84,9 +88,56 @@ def open_storage(spec: str) -> BaseStorage:
     return _open_journal(Path(spec))
 
 
+def rdb_url(url: str) -> str:
+    """Return ``url`` with its PostgreSQL driver named, so that ``postgresql://…`` works with the extra.
+
+    SQLAlchemy reads a bare ``postgresql://`` as psycopg2, but the ``postgres`` extra installs psycopg (3);
+    a bare URL therefore gets psycopg when it is installed, else psycopg2. ``postgres://`` (Heroku's
+    spelling, refused by SQLAlchemy 2) is read the same way. Any other URL is returned as it is.
+
+    Raises:
+        TradeScanError: a PostgreSQL URL without a driver, and neither psycopg nor psycopg2 is installed.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in ("postgresql", "postgres"):
+        return url
+    for module, dialect in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"{dialect}://{rest}"
+    raise TradeScanError(
+        f"--storage {redact(url)}: PostgreSQL needs a driver and none is installed; "
+        "pip install 'tradescan[postgres]' (psycopg)"
+    )
+
+
+def new_rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    """Return Optuna's ``RDBStorage`` for ``url`` (driver named by ``rdb_url``).
+
+    On PostgreSQL the storage is built while holding an advisory lock: Optuna creates its tables on
+    first use, and two drivers doing that at once on an empty database collide. Other databases are
+    opened as they are (SQLite serialises writers itself).
+    """
+    url = rdb_url(url)
+    if not url.startswith("postgresql"):
+        return optuna.storages.RDBStorage(url)
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": POSTGRES_SCHEMA_LOCK})
+            try:
+                return optuna.storages.RDBStorage(url)
+            finally:
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": POSTGRES_SCHEMA_LOCK})
+    finally:
+        engine.dispose()
+
+
 def _open_rdb(url: str) -> BaseStorage:
     try:
-        return optuna.storages.RDBStorage(url)
+        return new_rdb_storage(url)
     except (ImportError, ValueError, optuna.exceptions.StorageInternalError) as exc:
         raise TradeScanError(f"cannot open the Optuna storage {redact(url)}: {_short(exc)}") from None
     except Exception as exc:  # SQLAlchemy's errors (bad dialect, no server) have no common Optuna type
