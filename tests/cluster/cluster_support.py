@@ -279,6 +279,7 @@ class RayHead:
         head = cls(temp_dir, ports["port"], ports["dashboard-port"], env, token)
         command = [
             ray_cli(), "start", "--head", "--num-cpus", str(num_cpus), "--dashboard-host", "127.0.0.1",
+            "--node-ip-address", "127.0.0.1",
             "--temp-dir", str(temp_dir), "--object-store-memory", str(200 * 2**20), "--disable-usage-stats",
             *(f"--{name}={port}" for name, port in ports.items()),
         ]

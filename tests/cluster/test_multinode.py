@@ -31,17 +31,25 @@ def cluster() -> Iterator[Any]:
     """A head and a second node, one CPU each; the test process is the driver, on the head."""
     from ray.cluster_utils import Cluster
 
+    from tradescan.sweep.ray_runtime import _single_node_mode
+
     if ray.is_initialized():  # a runtime an earlier test left in this process: this module needs its own
         ray.shutdown()
     node_args: dict[str, Any] = {"num_cpus": 1, "object_store_memory": NODE_STORE_BYTES}
-    two = Cluster(initialize_head=True, connect=True, head_node_args={**node_args, "include_dashboard": False})
+    # Every node on 127.0.0.1 (Ray's single-node mode, as tradescan's local runtime): the test sends no
+    # traffic to the machine's other addresses.
+    loopback = _single_node_mode()
+    loopback.__enter__()
     try:
+        two = Cluster(initialize_head=True, connect=True, head_node_args={**node_args, "include_dashboard": False})
         two.add_node(**node_args)
         two.wait_for_nodes()
+        assert {node["NodeManagerAddress"] for node in ray.nodes()} == {"127.0.0.1"}
         yield two
     finally:
         ray.shutdown()
         two.shutdown()
+        loopback.__exit__(None, None, None)
 
 
 def _alive_nodes() -> list[dict[str, Any]]:
