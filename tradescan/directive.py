@@ -31,6 +31,7 @@ from tradescan.engine.config import (
 )
 from tradescan.errors import ConfigError, TradeScanError, did_you_mean
 from tradescan.frozen import BOOL_NOT_NUMBER, FrozenModel
+from tradescan.guards._settings import GuardSettings
 from tradescan.instruments import validate_symbol
 from tradescan.paths import BUNDLED_DIR, find_file
 from tradescan.yaml_files import read_yaml
@@ -121,6 +122,9 @@ class Directive(ExecutionSettings):
     stage2: Stage2Settings = Stage2Settings()
     strategy_paths: tuple[str, ...] = ()
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0, le=100_000)
+    # The guard stage (tradescan.guards.GuardSettings); None = the sweep runs no guard stage. Not part of
+    # the run id (lineage.BUDGET_FIELDS): guard settings never change a stage-1 or stage-2 number.
+    guards: GuardSettings | None = None
 
     @field_validator("symbols")
     @classmethod

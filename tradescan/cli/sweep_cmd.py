@@ -64,6 +64,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
     parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
+    parser.add_argument("--skip-guards", action="store_true",
+                        help="leave out the guard stage the directive's guards: section asks for")
     add_data_dir(parser)
     add_results_dir(parser)
     parser.set_defaults(handler=run_sweep_command)
@@ -85,7 +87,8 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
     with notices_on_stderr():
         result = run_sweep(args.directive, workers=args.workers, address=args.address, storage=args.storage,
-                           data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json)
+                           data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json,
+                           skip_guards=args.skip_guards)
     manifest = result.manifest
     if args.json:
         dumped = manifest.model_dump(mode="json")

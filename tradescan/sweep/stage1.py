@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
@@ -77,6 +78,8 @@ class Stage1Result:
     seconds: float
     grid_removed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    # trial number -> daily returns (float32) of every COMPLETE trial run by this call (not the resumed)
+    returns: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def make_sampler(config: Stage1Config) -> optuna.samplers.BaseSampler:
@@ -95,10 +98,10 @@ def memory_study(config: Stage1Config, resumed: list[FrozenTrial]) -> optuna.Stu
 
 
 def score(
-    config: Stage1Config, outcome: tuple[dict[str, float] | None, str | None]
+    config: Stage1Config, outcome: tuple[Any, ...]
 ) -> tuple[TrialState, float | None, dict[str, Any]]:
-    """Turn an actor's outcome into (state, value, user attributes)."""
-    metrics, error = outcome
+    """Turn an actor's outcome ``(metrics, error[, daily returns])`` into (state, value, user attributes)."""
+    metrics, error = outcome[0], outcome[1]
     if metrics is None:
         return TrialState.FAIL, None, {"error": error or "unknown error"}
     attrs: dict[str, Any] = {"metrics": json_safe(dict(metrics))}
@@ -138,6 +141,7 @@ class Stage1Runner:
         self.rdb_study = rdb_study
         self.progress = progress or NullProgress()
         self.best_value: float | None = None
+        self.returns: dict[int, np.ndarray] = {}
 
     def run(self) -> Stage1Result:
         """Run the remaining trials and return every finished trial of the symbol."""
@@ -158,7 +162,11 @@ class Stage1Runner:
         finally:
             writer.close()
         return Stage1Result(trials, len(resumed), len(trials) - len(resumed), time.perf_counter() - started,
-                            grid_removed, count_states(trials))
+                            grid_removed, count_states(trials), self.returns)
+
+    def _keep_returns(self, number: int, state: TrialState, outcome: tuple[Any, ...]) -> None:
+        if state == TrialState.COMPLETE and len(outcome) > 2 and outcome[2] is not None:
+            self.returns[number] = outcome[2]
 
     def _plan(self) -> tuple[int, int, list[dict[str, Any]]]:
         if self.config.sampler != "grid":
@@ -211,7 +219,9 @@ class Stage1Runner:
             if trial.violated is not None:
                 outcome = (TrialState.PRUNED, None, {"reason": f"constraint violated: {trial.violated}"})
             else:
-                outcome = score(self.config, next(results))
+                raw = next(results)
+                outcome = score(self.config, raw)
+                self._keep_returns(trial.number, outcome[0], raw)
             outcome[2].update(source.attrs(trial))
             finished.append(finished_trial(trial, source.distributions, outcome, submitted, completed))
         return finished
@@ -242,7 +252,9 @@ class Stage1Runner:
             if asked.violated is not None:
                 source.tell(asked, TrialState.PRUNED, None, {"reason": f"constraint violated: {asked.violated}"})
                 continue
-            state, value, attrs = score(self.config, next(outcomes))
+            raw = next(outcomes)
+            state, value, attrs = score(self.config, raw)
+            self._keep_returns(asked.number, state, raw)
             source.tell(asked, state, value, attrs)
         every_trial = study.get_trials(deepcopy=False)
         finished = [every_trial[asked.number] for asked in ordered]
