@@ -17,7 +17,7 @@ import pytest
 from results_helpers import small_sweep
 
 from tradescan.cli import main
-from tradescan.results import ResultsStore, RunLockedError
+from tradescan.results import ResultsStore, RunLockedError, load_run
 from tradescan.results.lock import LOCK_FILE
 
 
@@ -139,6 +139,12 @@ def test_a_real_sweep_takes_over_a_killed_sweeps_lock(
     assert code == 0 and json.loads(out)["status"] == "complete"
     assert f"tradescan: note: took over the stale lock of run {run_id} left by pid {dead_pid} " in err
     assert not (results / "runs" / run_id / LOCK_FILE).exists()
+    run = load_run(run_id, results)  # the manifest the sweep wrote keeps every key, the worker count included
+    assert (run.manifest.status, run.manifest.workers, run.manifest.storage_kind) == ("complete", 1, "journal")
+    assert set(run.manifest.tables) == {"trials.parquet", "stage2.parquet", "finalists_trades.parquet",
+                                        "finalists_equity.parquet"}
+    assert len(run.trials) == 8 and set(run.stage2["scenario"]) == {"A", "B", "C"}
+    assert run.manifest.stage_seconds.total > 0 and run.manifest.finished is not None
 
 
 def test_a_lock_naming_another_host_is_not_taken_over(tmp_path: Path) -> None:

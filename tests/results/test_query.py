@@ -54,3 +54,16 @@ def test_settings_nested_under_backtest_are_read_too(run) -> None:
     nested = run.manifest.model_copy(update={"directive": {
         "backtest": {"broker": {"name": "mine"}, "scenarios": ["B"], "max_hold_bars": None}}})
     assert backtest_settings(nested) == {"broker": {"name": "mine"}, "scenarios": ["B"], "max_hold_bars": None}
+
+
+def test_a_run_without_finalists(tmp_path) -> None:
+    import pandas as pd
+    from results_helpers import make_manifest
+
+    from tradescan.results import ResultsStore
+
+    ResultsStore(tmp_path).commit("R-0", make_manifest("R-0"), {"stage2.parquet": pd.DataFrame([])})
+    run = load_run("R-0", tmp_path)
+    assert top_finalists(run) == []
+    with pytest.raises(TradeScanError, match=r"no finalists for 'EURUSD' \(symbols with finalists: none\)"):
+        top_finalists(run, symbol="EURUSD")

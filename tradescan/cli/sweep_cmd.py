@@ -62,7 +62,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("directive", help=DIRECTIVE_HELP)
     parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
     parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
-    parser.add_argument("--storage", default=None, help="Optuna RDB URL (default sqlite:///<results>/optuna.db)")
+    parser.add_argument("--storage", default=None, help="Optuna storage: a journal file or an RDB URL, much slower "
+                        "to write (default <results>/runs/<run_id>/optuna.journal)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     parser.add_argument("--skip-guards", action="store_true",
                         help="leave out the guard stage the directive's guards: section asks for")

@@ -56,6 +56,8 @@ def top_finalists(
         TradeScanError: ``symbol`` has no finalists in this run, or no finalist has ``rank``.
     """
     frame = run.stage2
+    if frame.empty and symbol is None:
+        return []  # no symbol reached stage 2
     if symbol is not None:
         frame = _only_symbol(frame, symbol, run.run_id)
     chosen = frame[frame["rank"] == rank] if rank is not None else frame[frame["rank"] <= k]

@@ -286,6 +286,8 @@ class ResultsStore:
     def _rebuilt_catalog(self) -> dict[str, CatalogEntry]:
         entries = {}
         for run_id in self._run_folders():
+            if not self.has_manifest(run_id):
+                continue  # a sweep that stopped before recording anything (or is starting now)
             try:
                 entries[run_id] = catalog_file.catalog_entry(self.read_manifest(run_id))
             except ResultsFileError as exc:  # listed with its error, not left out

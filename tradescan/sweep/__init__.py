@@ -22,10 +22,12 @@ Modules (one concept each):
   ``evaluate_batch(symbol, [params]) -> [(metrics, None) | (None, error)]``, ``run_finalists``;
 * ``pool``       actor bookkeeping: split/gather in order or stream to free actors, replacement of dead
   actors, re-runs;
-* ``storage``    RDB study per (run, symbol) named ``<run_id>/<symbol>``; ``TrialWriter`` writes finished
-  trials in batches on a background thread;
+* ``storage``    a study per (run, symbol) named ``<run_id>/<symbol>`` in a journal file (default
+  ``runs/<run_id>/optuna.journal``) or an RDB, through Optuna's public API; ``TrialWriter`` writes finished
+  trials on a background thread; ``journal`` the journal backend (Optuna's format, no fsync per record);
 * ``objectives`` one module per objective + ``stage1_value`` (the min-trades penalty);
-* ``results``    the Parquet tables; ``progress`` the rich bars; ``ray_runtime`` start/join Ray.
+* ``results``    the rows of the Parquet tables (their files and columns: ``tradescan.results.tables``);
+  ``progress`` the rich bars; ``ray_runtime`` start/join Ray.
 """
 
 from __future__ import annotations
