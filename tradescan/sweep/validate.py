@@ -125,6 +125,9 @@ def validate_run(
     from tradescan.sweep.settings import EvaluatorSettings
     from tradescan.sweep.storage import finished_trials, open_study
 
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     store = ResultsStore(results_dir)
     run = load_run(run_id, results_dir)
     manifest = run.manifest
