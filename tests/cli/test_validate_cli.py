@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sweep"))
-from conftest import ray_cluster, write_directive  # noqa: E402,F401  (the session's Ray fixture)
+from conftest import ray_cluster, write_directive  # noqa: F401  (the session's Ray fixture)
 
-from tradescan import data  # noqa: E402
-from tradescan.cli import main  # noqa: E402
-from tradescan.sweep import run_sweep  # noqa: E402
+from tradescan import data
+from tradescan.cli import main
+from tradescan.sweep import run_sweep
 
 N_BARS = 6_000
 

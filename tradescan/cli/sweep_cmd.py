@@ -231,7 +231,6 @@ def _register_top(subparsers: argparse._SubParsersAction) -> None:
 def run_top_command(args: argparse.Namespace) -> int:
     """Print the top finalists in the chosen format."""
     from tradescan.results import load_run, top_finalists
-
     from tradescan.results.verdicts import finalist_verdicts, verdict_label
 
     run = load_run(args.run_id, args.results_dir)

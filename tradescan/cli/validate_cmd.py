@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Any
 
 from tradescan.cli.common import add_data_dir, add_results_dir, notices_on_stderr, print_json
 from tradescan.guards import PRESETS
@@ -60,7 +61,7 @@ def _show(value: float | None) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
 
 
-def format_validate(document: dict, skipped: tuple[str, ...] = ()) -> str:  # type: ignore[type-arg]
+def format_validate(document: dict[str, Any], skipped: tuple[str, ...] = ()) -> str:
     """Return one line per symbol (DSR, PBO, WFE) and per finalist (verdict, failed guards)."""
     lines = [f"run {document['run_id']}, preset {document['preset']}"]
     for symbol, entry in document["symbols"].items():

@@ -9,6 +9,7 @@ into a score: the driver records it as FAIL (Ray's Optuna adapter habit: error -
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -94,6 +95,7 @@ class EvaluatorCore:
         self.settings = settings
         self._sessions: dict[str, Any] = {}
         self._strategy: Any = None
+        self.busy_s = 0.0  # seconds spent in backtest batches (the benchmarks' utilisation)
         self._windows: dict[tuple[str, int, int], Any] = {}
         self._permuted: dict[tuple[str, int, int], Any] = {}
 
@@ -149,7 +151,15 @@ class EvaluatorCore:
     def evaluate_batch(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[TrialOutcome]:
         """Return the stage-1 metrics and daily returns (float32; PBO and DSR read them), or the error,
         of each parameter set, in order."""
-        return self._evaluate_on(self._sessions[symbol], params_list, np.float32)
+        started = time.perf_counter()
+        try:
+            return self._evaluate_on(self._sessions[symbol], params_list, np.float32)
+        finally:
+            self.busy_s += time.perf_counter() - started
+
+    def busy_seconds(self) -> float:
+        """Return the seconds this actor spent running batches so far (busy time, for utilisation)."""
+        return self.busy_s
 
     def _evaluate_on(self, session: Any, params_list: Sequence[Mapping[str, Any]], dtype: type) -> list[Any]:
         scenario = (self.settings.stage1_scenario,)
@@ -206,6 +216,13 @@ class EvaluatorCore:
         (``evaluate_permuted``), ``returns: bool`` asks for the daily returns (else ``None``), and
         ``regime`` returns ``regime_arrays``. Each outcome is ``(metrics, error, returns)``.
         """
+        started = time.perf_counter()
+        try:
+            return self._run_jobs(symbol, jobs)
+        finally:
+            self.busy_s += time.perf_counter() - started
+
+    def _run_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[Any]:
         outcomes: list[Any] = []
         for job in jobs:
             kind = job["kind"]
@@ -289,7 +306,7 @@ def evaluate_with_returns(
     Uses the session's buffer-reusing simulation (``BacktestSession._simulate``, the same call its
     ``evaluate`` makes), so the returns cost one gather of ~1 value per day on top of the metrics.
     """
-    names, trades, equity, _ = session._simulate(strategy, params, (scenario,), reuse_buffers=True)
+    _, trades, equity, _ = session._simulate(strategy, params, (scenario,), reuse_buffers=True)
     metrics = session._metrics(trades[0], equity[0])
     return metrics, daily_returns(equity[0], session.day_end_idx, session.capital.initial)
 

@@ -68,12 +68,12 @@ def inputs_from_tables(
     for rank, group in rows.groupby("rank", sort=True):
         first = group.iloc[0]
         metrics = {
-            str(row["scenario"]): {k: float(v) for k, v in row.items()
+            str(row["scenario"]): {str(k): float(v) for k, v in row.items()
                                    if k not in fixed and not str(k).startswith("param_") and _is_number(v)}
             for _, row in group.iterrows()
         }
         mine = trades[(trades["symbol"] == symbol) & (trades["rank"] == rank)] if not trades.empty else trades
-        finalists.append(FinalistInput(int(rank), int(first["trial"]), json.loads(first["params_json"]), metrics,
+        finalists.append(FinalistInput(int(str(rank)), int(first["trial"]), json.loads(first["params_json"]), metrics,
                                        _pnl(mine, scenario)))
     return GuardInputs(list(trials), finalists, dict(returns), trial_days(times), np.asarray(times))
 

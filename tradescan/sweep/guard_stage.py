@@ -157,7 +157,7 @@ class _Searcher:
         return search
 
     def _ask(self, search: _Search, n: int) -> list[tuple[Any, dict[str, Any]]]:
-        asked = []
+        asked: list[tuple[Any, dict[str, Any]]] = []
         for number in range(search.asked, search.asked + n):
             if search.study is not None:
                 trial = search.study.ask(self.distributions)
@@ -190,7 +190,7 @@ class _Searcher:
             progress.note(self.symbol, label)
 
     def _tell(self, search: _Search, handle: Any, params: dict[str, Any], outcome: Any) -> None:
-        metrics, error, _ = outcome
+        metrics = outcome[0]
         violated = self.space.violated_constraint(params)
         value: float | None = None
         if metrics is not None and violated is None:
@@ -395,7 +395,7 @@ def _walk_forward(
                "is_return": math.nan, "oos_return": math.nan, "oos_sharpe": math.nan, "oos_trades": 0,
                "params": "{}"}
         if found is not None:
-            metrics, error, returns = next(tested_iter)
+            metrics, _, returns = next(tested_iter)
             if metrics is not None and returns is not None:
                 train_days = max(1, _days(times, fold.train_start, fold.train_end))
                 result = FoldResult(fold, found[2], float(found[3].get("total_return", 0.0)),
@@ -409,17 +409,17 @@ def _walk_forward(
         out.fold_rows.append(row)
     if len(results) != len(folds):
         return WalkForwardResult(results, days_per_year) if results else None
-    result = WalkForwardResult(results, days_per_year)
-    equity = np.cumprod(1.0 + result.oos_daily_returns())
+    complete = WalkForwardResult(results, days_per_year)
+    equity = np.cumprod(1.0 + complete.oos_daily_returns())
     out.series_rows += [{"symbol": searcher.symbol, "rank": 0, "series": "wf_oos_equity", "i": i, "value": float(v)}
                         for i, v in enumerate(equity)]
-    return result
+    return complete
 
 
 def _days(times: np.ndarray, start: int, end: int) -> int:
     first = np.datetime64(times[start], "D")
     last = np.datetime64(times[end - 1], "D")
-    return int((last - first).astype(int)) + 1
+    return int((last - first) // np.timedelta64(1, "D")) + 1
 
 
 # --- permutation --------------------------------------------------------------------------------------

@@ -117,6 +117,8 @@ def validate_run(
     Raises:
         TradeScanError: unknown run or symbol, the run's data changed, or a results file is damaged.
     """
+    import optuna
+
     from tradescan.directive import Directive
     from tradescan.results.run import load_run
     from tradescan.results.store import ResultsStore
@@ -124,8 +126,6 @@ def validate_run(
     from tradescan.sweep.ray_runtime import ensure_ray, put
     from tradescan.sweep.settings import EvaluatorSettings
     from tradescan.sweep.storage import finished_trials, open_study
-
-    import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     store = ResultsStore(results_dir)
@@ -213,7 +213,9 @@ def _stored_guards(run: Any, section: Mapping[str, Any], settings: GuardSettings
 
 
 def _rows(frame: pd.DataFrame, symbol: str) -> list[dict[str, Any]]:
-    return list(frame[frame["symbol"] == symbol].to_dict("records")) if not frame.empty else []
+    rows: list[dict[str, Any]] = [{str(k): v for k, v in row.items()}
+                                  for row in frame[frame["symbol"] == symbol].to_dict("records")]
+    return rows
 
 
 def _params(stage2: pd.DataFrame, symbol: str, rank: int) -> dict[str, Any]:
