@@ -51,6 +51,7 @@ from tradescan.guards import (
     WalkForwardResult,
     derive_seed,
     evaluate_guards,
+    get_guard,
     sensitivity_neighbours,
     verdict,
     walk_forward_folds,
@@ -268,7 +269,7 @@ def run_guard_stage(
                 "failed": list(decided.failed),
                 "guards": {r.name: _guard_json(r) for r in results},
             })
-        _symbol_summary(out, inputs, trial_returns, walk_forward, settings)
+        _symbol_summary(symbol, out, inputs, trial_returns, settings)
     progress.note(symbol, "guards done")
     return out
 
@@ -328,27 +329,30 @@ def _stress(finalist: FinalistInput) -> ScenarioSharpe | None:
 
 
 def _symbol_summary(
-    out: SymbolGuards, inputs: GuardInputs, trials: TrialReturns | None,
-    walk_forward: WalkForwardResult | None, settings: GuardSettings,
+    symbol: str, out: SymbolGuards, inputs: GuardInputs, trials: TrialReturns | None, settings: GuardSettings
 ) -> None:
-    first = {r["guard"]: r["value"] for r in out.guard_rows if r["rank"] == (inputs.finalists[0].rank
-                                                                              if inputs.finalists else -1)}
+    """Fill the symbol's summary: the best finalist's DSR, PBO and WFE (DSR and PBO for every preset,
+    even one without those guards), the trial counts and PBO's logits."""
+    best = inputs.finalists[0].rank if inputs.finalists else -1
+    first = {r["guard"]: r["value"] for r in out.guard_rows if r["rank"] == best}
     summary = out.summary
     summary.setdefault("finalists", [])
-    summary["dsr"] = _finite(first.get("dsr"))
-    summary["pbo"] = _finite(first.get("pbo"))
-    summary["wfe"] = _finite(first.get("wfe"))
-    summary["n_trials"] = len(inputs.trials)
-    summary["n_eff_trials"] = None
-    if trials is not None:
-        summary["n_eff_trials"] = _finite(float(trials.effective_trials().n_effective))
-        if "pbo" in settings.active_guards():
-            try:
-                logits = trials.pbo(settings.pbo.n_splits).logits
-                out.series_rows += [{"symbol": out.guard_rows[0]["symbol"] if out.guard_rows else "", "rank": 0,
-                                     "series": "pbo_logit", "i": i, "value": float(v)} for i, v in enumerate(logits)]
-            except (UndefinedStatistic, ValueError) as exc:  # the pbo guard row names why it failed too
-                summary["pbo_error"] = str(exc)
+    if "dsr" not in first and inputs.finalists and trials is not None:
+        deflation = _deflation(inputs.finalists[0], trials)
+        first["dsr"] = get_guard("dsr").evaluate(deflation, settings).value if deflation is not None else None
+    if "pbo" not in first and trials is not None:
+        first["pbo"] = get_guard("pbo").evaluate(trials, settings).value
+    summary.update(dsr=_finite(first.get("dsr")), pbo=_finite(first.get("pbo")), wfe=_finite(first.get("wfe")),
+                   n_trials=len(inputs.trials), n_eff_trials=None)
+    if trials is None:
+        return
+    summary["n_eff_trials"] = _finite(float(trials.effective_trials().n_effective))
+    try:
+        logits = trials.pbo(settings.pbo.n_splits).logits
+    except (UndefinedStatistic, ValueError):
+        return  # the pbo guard (or the summary's None) already says why
+    out.series_rows += [{"symbol": symbol, "rank": 0, "series": "pbo_logit", "i": i, "value": float(v)}
+                        for i, v in enumerate(logits)]
 
 
 def _finite(value: Any) -> float | None:

@@ -93,9 +93,12 @@ class ValidateResult:
         return validate_json(self.run_id, self.settings, self.symbols)
 
 
-def resolve_settings(manifest_directive: Mapping[str, Any], preset: str | None) -> GuardSettings:
-    """Return the run's guard settings (its directive's ``guards:``, defaults when absent), ``preset`` applied."""
-    raw = dict(manifest_directive.get("guards") or {})
+def resolve_settings(
+    manifest_directive: Mapping[str, Any], preset: str | None, guards: Mapping[str, Any] | None = None
+) -> GuardSettings:
+    """Return the guard settings: ``guards`` if given, else the run directive's ``guards:`` (defaults
+    when absent), with ``preset`` applied."""
+    raw = dict(guards if guards is not None else manifest_directive.get("guards") or {})
     if preset is not None:
         raw["preset"] = preset
     return parse_guard_settings(raw, label="guards")
@@ -111,8 +114,11 @@ def validate_run(
     data_dir: str | os.PathLike[str] | None = None,
     results_dir: str | os.PathLike[str] | None = None,
     progress: NullProgress | None = None,
+    guards: Mapping[str, Any] | None = None,
 ) -> ValidateResult:
     """Run the guard stage on a stored run's finalists and store its files and verdicts.
+
+    ``guards`` replaces the directive's ``guards:`` section (a mapping of the same shape).
 
     Raises:
         TradeScanError: unknown run or symbol, the run's data changed, or a results file is damaged.
@@ -131,7 +137,7 @@ def validate_run(
     store = ResultsStore(results_dir)
     run = load_run(run_id, results_dir)
     manifest = run.manifest
-    settings = resolve_settings(manifest.directive, preset)
+    settings = resolve_settings(manifest.directive, preset, guards)
     symbols = _chosen_symbols(manifest, symbol)
     plan = prepare(Directive.model_validate(manifest.directive), data_dir=data_dir)
     if plan.run_id != run_id:
