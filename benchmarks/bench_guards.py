@@ -176,8 +176,13 @@ def main() -> None:
               f"({timed['wall'] / max(stage1_s, 1e-9):.2f} x stage 1)")
         for name, seconds in sorted(section["seconds"].items()):
             print(f"  {name:<16} {seconds:8.2f} s")
-        print(f"guard-stage backtests: {backtests} at {rate:.1f}/s = {rate / limit * 100:.0f} % of the compute "
-              f"limit ({limit:.1f}/s = {args.workers} x {plain_rate:.1f})")
+        print(f"guard-stage backtests: {backtests} at {rate:.1f}/s over the whole stage = {rate / limit * 100:.0f} % "
+              f"of the compute limit ({limit:.1f}/s = {args.workers} x {plain_rate:.1f})")
+        on_actors = sum(section["seconds"].get(k, 0.0) for k in ("walk_forward", "mc_pvalue", "sensitivity",
+                                                                 "regime_mismatch"))
+        print(f"  during the backtest phases ({on_actors:.1f} s): {backtests / on_actors:.1f}/s = "
+              f"{backtests / on_actors / limit * 100:.0f} % of the limit; the rest "
+              f"({section['seconds']['statistics']:.1f} s) is the driver's statistics (bootstrap, PBO), actors idle")
         utilisation = timed["busy"] / (timed["workers"] * timed["wall"])
         print(f"actor utilisation during the guard stage: {utilisation * 100:.0f} %")
         print(f"DSR {section['dsr']}, PBO {section['pbo']}, WFE {section['wfe']}, N_eff {section['n_eff_trials']}")

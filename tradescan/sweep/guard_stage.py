@@ -58,6 +58,7 @@ from tradescan.guards import (
 )
 from tradescan.preflight import SweepPlan
 from tradescan.sweep.draws import RandomDraws
+from tradescan.sweep.evaluator import MAX_PERMUTED_SESSIONS
 from tradescan.sweep.objectives import ObjectiveError, get_objective, stage1_value
 from tradescan.sweep.pool import EvaluatorPool
 from tradescan.sweep.progress import NullProgress
@@ -452,7 +453,11 @@ def _permutation(
         budget = _search_budget(plan, settings)
         searches = [searcher.new({"kind": "permuted", "seed": seed, "keep_bars": keep}, budget,
                                  plan.directive.search.seed, plan.directive.stage1.min_trades) for seed in seeds]
-        searcher.run(searches, progress, "permutation")
+        # A few series at a time, so each actor builds each permuted series once and holds at most
+        # MAX_PERMUTED_SESSIONS (the searches are independent: grouping changes no number).
+        group = MAX_PERMUTED_SESSIONS * searcher.pool.size
+        for first in range(0, len(searches), group):
+            searcher.run(searches[first : first + group], progress, "permutation")
         permuted = np.array([s.best[0] if s.best else math.nan for s in searches])
         complete = sorted((t for t in inputs.trials if t.state == TrialState.COMPLETE and t.value is not None),
                           key=lambda t: t.number)
