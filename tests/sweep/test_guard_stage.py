@@ -79,7 +79,8 @@ def test_sweep_with_guards_writes_every_guard_of_every_finalist(guarded: dict[st
     assert sorted(set(guards["rank"])) == [1, 2]
     assert len(guards) == 2 * len(VALIDATE_GUARDS)
     assert list(run.guard_series.columns) == list(GUARD_SERIES.columns)
-    assert {"mc_perm_sharpe", "sensitivity_value", "pbo_logit", "wf_oos_equity"} <= set(run.guard_series["series"])
+    assert {"mc_perm_sharpe", "sensitivity_value", "pbo_logit", "wf_oos_equity", "mc1_max_drawdown"} <= set(
+        run.guard_series["series"])
     folds = run.walk_forward
     assert list(folds.columns) == list(WALK_FORWARD.columns) and folds["fold"].tolist() == [0, 1, 2]
     assert (folds["train_end"] < folds["test_start"]).all()

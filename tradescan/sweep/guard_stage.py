@@ -50,9 +50,12 @@ from tradescan.guards import (
     UndefinedStatistic,
     WalkForwardResult,
     derive_seed,
+    equity_before_trades,
     evaluate_guards,
     get_guard,
+    mc_drawdown,
     sensitivity_neighbours,
+    trade_return_fractions,
     verdict,
     walk_forward_folds,
 )
@@ -262,6 +265,7 @@ def run_guard_stage(
                 deflation=_deflation(finalist, trial_returns),
                 trials=trial_returns,
             )
+            _mc1(symbol, finalist, plan, settings, out)
             results = evaluate_guards(evidence, settings)
             decided = verdict(results, settings)
             out.guard_rows += [{"symbol": symbol, "rank": finalist.rank, **r.to_dict()} for r in results]
@@ -354,6 +358,24 @@ def _symbol_summary(
         return  # the pbo guard (or the summary's None) already says why
     out.series_rows += [{"symbol": symbol, "rank": 0, "series": "pbo_logit", "i": i, "value": float(v)}
                         for i, v in enumerate(logits)]
+
+
+def _mc1(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardSettings, out: SymbolGuards) -> None:
+    """Report MC1 (reported beside the guards, deciding nothing): the max-drawdown samples of a block
+    bootstrap of the finalist's trade returns as fractions of equity, compounded."""
+    pnl = finalist.trade_pnl
+    if len(pnl) < 2:
+        return
+    options = settings.mc1
+    try:
+        fractions = trade_return_fractions(pnl, equity_before_trades(pnl, plan.backtest.capital.initial))
+        drawdowns = mc_drawdown(fractions, seed=settings.derive_seed("mc1", symbol, finalist.rank),
+                                n_paths=options.n_paths, block_length=options.block_length,
+                                drawdown_threshold=options.drawdown_threshold)
+    except (UndefinedStatistic, ValueError):
+        return  # e.g. the equity was wiped out before a trade: no fraction of equity to resample
+    out.series_rows += [{"symbol": symbol, "rank": finalist.rank, "series": "mc1_max_drawdown", "i": i,
+                         "value": float(v)} for i, v in enumerate(drawdowns.max_drawdown)]
 
 
 def _finite(value: Any) -> float | None:
