@@ -31,6 +31,7 @@ from tradescan.engine.config import (
 )
 from tradescan.errors import ConfigError, TradeScanError, did_you_mean
 from tradescan.frozen import BOOL_NOT_NUMBER, FrozenModel
+from tradescan.guards._settings import GuardSettings
 from tradescan.instruments import validate_symbol
 from tradescan.paths import BUNDLED_DIR, find_file
 from tradescan.quote import cut, quote
@@ -125,6 +126,9 @@ class Directive(ExecutionSettings):
     batch_size: int = Field(default=DEFAULT_BATCH_SIZE, gt=0, le=100_000)
     # wall-clock seconds one trial may run; a longer one is killed and recorded FAIL (tradescan.sweep.pool)
     trial_timeout_s: float = Field(default=DEFAULT_TRIAL_TIMEOUT_S, gt=0, le=86_400, strict=True)
+    # The guard stage (tradescan.guards.GuardSettings); None = the sweep runs no guard stage. Not part of
+    # the run id (lineage.BUDGET_FIELDS): guard settings never change a stage-1 or stage-2 number.
+    guards: GuardSettings | None = None
 
     @field_validator("symbols")
     @classmethod

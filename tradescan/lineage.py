@@ -35,7 +35,7 @@ from pydantic import BaseModel
 
 RUN_ID_HEX_CHARS = 12
 # Dotted paths of the directive fields that only set how much work a run does (see the module doc).
-BUDGET_FIELDS = ("search.trials", "stage2.top_k", "trial_timeout_s")
+BUDGET_FIELDS = ("search.trials", "stage2.top_k", "trial_timeout_s", "guards")
 
 
 def canonical_value(value: Any) -> Any:

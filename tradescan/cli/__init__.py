@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "tradescan.cli.backtest_cmd",
     "tradescan.cli.strategy_cmd",
     "tradescan.cli.sweep_cmd",
+    "tradescan.cli.validate_cmd",
     "tradescan.cli.init_cmd",
     "tradescan.cli.report_cmd",
     "tradescan.cli.export_cmd",

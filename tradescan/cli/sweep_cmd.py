@@ -67,6 +67,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
                         "to write (default <results>/runs/<run_id>/optuna.journal)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report and Excel workbooks")
+    parser.add_argument("--skip-guards", action="store_true",
+                        help="leave out the guard stage the directive's guards: section asks for")
     add_data_dir(parser)
     add_results_dir(parser)
     parser.set_defaults(handler=run_sweep_command)
@@ -98,7 +100,8 @@ def run_sweep_command(args: argparse.Namespace) -> int:
 
     with notices_on_stderr():
         result = run_sweep(args.directive, workers=args.workers, address=args.address, storage=args.storage,
-                           data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json)
+                           data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json,
+                           skip_guards=args.skip_guards)
     manifest = result.manifest
     reports = [] if args.no_report else _write_reports(result.run_id, args.results_dir)
     if args.json:
@@ -241,6 +244,8 @@ def _register_top(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rank", type=_positive_int, default=None, help="only the finalist of this rank")
     parser.add_argument("--scenario", default="B", help="scenario of the single-scenario columns (default B)")
     parser.add_argument("--format", choices=TOP_FORMATS, default="table", help="output format (default table)")
+    parser.add_argument("--prod-ready", action="store_true",
+                        help="only finalists whose guards all passed (see 'tradescan validate')")
     add_results_dir(parser)
     parser.set_defaults(handler=run_top_command)
 
@@ -248,17 +253,28 @@ def _register_top(subparsers: argparse._SubParsersAction) -> None:
 def run_top_command(args: argparse.Namespace) -> int:
     """Print the top finalists in the chosen format."""
     from tradescan.results import load_run, top_finalists
+    from tradescan.results.verdicts import finalist_verdicts, verdict_label
 
     run = load_run(args.run_id, args.results_dir)
     finalists = top_finalists(run, symbol=args.symbol, k=args.k, rank=args.rank)
+    verdicts = finalist_verdicts(run.manifest)
+    if args.prod_ready:
+        if not run.manifest.guards:
+            raise TradeScanError(f"run {run.run_id} has no guard verdicts; run 'tradescan validate {run.run_id}'")
+        finalists = [f for f in finalists if verdicts.get((f.symbol, f.rank), {}).get("prod_ready")]
+    labels = {(f.symbol, f.rank): verdict_label(verdicts.get((f.symbol, f.rank))) for f in finalists}
     if args.format == "json":
-        print_json([finalist.as_json() for finalist in finalists])
+        print_json([{**finalist.as_json(), "verdict": verdicts.get((finalist.symbol, finalist.rank))}
+                    for finalist in finalists])
     elif args.format == "yaml":
         print(format_top_yaml(finalists, run.manifest), end="")
     elif args.format == "csv":
-        print(top_frame(finalists, args.scenario).to_csv(index=False), end="")
+        frame = top_frame(finalists, args.scenario)
+        if not frame.empty:
+            frame.insert(5, "verdict", [labels[(f.symbol, f.rank)] for f in finalists])
+        print(frame.to_csv(index=False), end="")
     else:
-        print(format_top_table(finalists, run.manifest, args.scenario))
+        print(format_top_table(finalists, run.manifest, args.scenario, labels if run.manifest.guards else None))
     return 0
 
 
@@ -300,7 +316,10 @@ def _across(finalist: FinalistSummary, metric: str, scenarios: list[str]) -> str
     return "/".join(_number(finalist.metrics.get(s, {}).get(metric)) for s in scenarios)
 
 
-def format_top_table(finalists: list[FinalistSummary], manifest: RunManifest, scenario: str) -> str:
+def format_top_table(
+    finalists: list[FinalistSummary], manifest: RunManifest, scenario: str,
+    verdicts: dict[tuple[str, int], str] | None = None,
+) -> str:
     """Return the finalists as a table (stage-1 value, Sharpe under every scenario, key metrics), then
     each finalist's parameters on lines of their own."""
     from rich.table import Table
@@ -312,14 +331,18 @@ def format_top_table(finalists: list[FinalistSummary], manifest: RunManifest, sc
     for name in ("symbol", "#", "trial", f"stage 1\n{objective_label(manifest)}", f"sharpe\n{'/'.join(scenarios)}",
                  f"trades\n{scenario}", f"PF\n{scenario}", f"max DD %\n{scenario}", f"net PnL\n{scenario}"):
         table.add_column(name, justify="left" if name == "symbol" else "right", no_wrap=True)
+    if verdicts is not None:
+        table.add_column("verdict", overflow="fold")
     table.add_column("note", overflow="fold", ratio=1)
     for finalist in finalists:
         metrics = finalist.metrics.get(scenario, {})
+        verdict = [verdicts.get((finalist.symbol, finalist.rank), "-")] if verdicts is not None else []
         table.add_row(
             finalist.symbol, str(finalist.rank), str(finalist.trial), _number(finalist.stage1_value),
             _across(finalist, "sharpe", scenarios), _number(metrics.get("trades")),
             _number(metrics.get("profit_factor")), _number(metrics.get("max_drawdown_pct")),
-            _number(metrics.get("net_pnl")), f"stage 2 failed: {finalist.error}" if finalist.error else "",
+            _number(metrics.get("net_pnl")), *verdict,
+            f"stage 2 failed: {finalist.error}" if finalist.error else "",
         )
     title = (f"finalists of run {manifest.run_id}, ranked by stage-1 {objective_label(manifest)}; "
              f"other columns from stage 2")

@@ -99,6 +99,7 @@ class StageSeconds(Record):
     preflight: Seconds = 0.0
     stage1: Seconds = 0.0
     stage2: Seconds = 0.0
+    guards: Seconds = 0.0
     total: Seconds = 0.0
 
 
@@ -157,6 +158,9 @@ class RunManifest(Record):
     commit: str | None = None
     tables: dict[str, TableRecord] = {}
     verdicts: dict[str, Any] = {}
+    # the guard stage: {preset, seed, settings, symbols: {S: {dsr, pbo, wfe, n_trials, n_eff_trials,
+    # finalists: [{rank, prod_ready, failed}]}}} (W2 layout)
+    guards: dict[str, Any] = {}
 
     def symbol_statuses(self) -> dict[str, str]:
         """Return ``{symbol: status}`` in the directive's order."""

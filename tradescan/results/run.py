@@ -17,7 +17,7 @@ import pandas as pd
 from tradescan.results.errors import ResultsFileError
 from tradescan.results.manifest import RunManifest
 from tradescan.results.store import READ_ATTEMPTS, READ_PAUSE_S, ResultsStore, TableMismatch
-from tradescan.results.tables import EQUITY, GUARDS, STAGE2, TRADES, TRIALS, Table
+from tradescan.results.tables import EQUITY, GUARD_SERIES, GUARDS, STAGE2, TRADES, TRIALS, WALK_FORWARD, Table
 
 
 class Run:
@@ -77,6 +77,22 @@ class Run:
         from tradescan.report.notebook import finalist_figure
 
         return finalist_figure(self, symbol, rank, bars)
+
+    @property
+    def guard_series(self) -> pd.DataFrame:
+        """Guard distributions and curves (long): ``symbol, rank, series, i, value``."""
+        return self.table(GUARD_SERIES)
+
+    @property
+    def walk_forward(self) -> pd.DataFrame:
+        """Walk-forward folds: ``symbol, rank, fold``, the windows (UTC), IS/OOS returns, OOS Sharpe, trades."""
+        return self.table(WALK_FORWARD)
+
+    def trial_returns(self, symbol: str) -> pd.DataFrame:
+        """Stage-1 daily returns of every COMPLETE trial of ``symbol``: index ``day``, columns ``t<number>``."""
+        from tradescan.results.trial_returns import read_trial_returns
+
+        return read_trial_returns(self.path, symbol)
 
     def table(self, table: Table) -> pd.DataFrame:
         """Return ``table`` as committed with this run's manifest (read once, then kept)."""

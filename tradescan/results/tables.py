@@ -36,7 +36,15 @@ GUARDS = Table(
     ("symbol", "rank", "guard", "value", "threshold", "passed", "critical", "detail"),
 )
 
-TABLES: tuple[Table, ...] = (TRIALS, STAGE2, TRADES, EQUITY, GUARDS)
+GUARD_SERIES = Table("guard_series", "guard_series.parquet", ("symbol", "rank", "series", "i", "value"))
+WALK_FORWARD = Table(
+    "walk_forward", "walk_forward.parquet",
+    ("symbol", "rank", "fold", "train_start", "train_end", "test_start", "test_end", "is_return", "oos_return",
+     "oos_sharpe", "oos_trades", "params"),
+)
+GUARD_TABLES: tuple[Table, ...] = (GUARDS, GUARD_SERIES, WALK_FORWARD)
+
+TABLES: tuple[Table, ...] = (TRIALS, STAGE2, TRADES, EQUITY, GUARDS, GUARD_SERIES, WALK_FORWARD)
 SWEEP_TABLES: tuple[Table, ...] = (TRIALS, STAGE2, TRADES, EQUITY)
 TABLE_BY_FILE = {table.file: table for table in TABLES}
 

@@ -50,6 +50,7 @@ def run_sweep(
     data_dir: str | os.PathLike[str] | None = None,
     results_dir: str | os.PathLike[str] | None = None,
     progress: bool = False,
+    skip_guards: bool = False,
 ) -> SweepResult:
     """Run a directive's two-stage sweep on Ray and store everything under its run id.
 
@@ -66,6 +67,7 @@ def run_sweep(
         data_dir: the data folder (default ``$TRADESCAN_DATA_DIR`` or ``./data``).
         results_dir: the results folder (default ``$TRADESCAN_RESULTS_DIR`` or ``./results``).
         progress: show a progress bar per symbol when stdout is a terminal.
+        skip_guards: leave the guard stage out even when the directive has a ``guards:`` section.
 
     Raises:
         TradeScanError: the directive is invalid as a whole, the run is frozen or locked, the catalog
@@ -81,6 +83,7 @@ def run_sweep(
         if note:
             warnings.warn(StaleLockWarning(note), stacklevel=2)
         with make_progress(progress) as display:
-            driver = SweepDriver(plan, store, storage_url, workers=workers, address=address, progress=display)
+            driver = SweepDriver(plan, store, storage_url, workers=workers, address=address, progress=display,
+                                 run_guards=not skip_guards)
             manifest = driver.run()
     return SweepResult(plan.run_id, store.run_dir(plan.run_id), manifest, storage_url)

@@ -75,6 +75,7 @@ class SymbolRecord:
     stage2_rows: list[dict[str, Any]] = field(default_factory=list)
     trades: list[Any] = field(default_factory=list)
     equity: list[Any] = field(default_factory=list)
+    guards: Any = None  # tradescan.sweep.guard_stage.SymbolGuards when the guard stage ran
 
     def manifest_entry(self) -> SymbolEntry:
         """Return the symbol's entry of the run manifest."""
@@ -129,8 +130,11 @@ class SweepDriver:
         workers: int | None = None,
         address: str | None = None,
         progress: NullProgress | None = None,
+        run_guards: bool = True,
     ) -> None:
         self.plan = plan
+        # the guard stage runs after stage 2 when the directive has a guards: section (--skip-guards: not)
+        self.guard_settings = plan.directive.guards if run_guards else None
         self.store = store
         self.storage_url = storage_url
         self.workers = workers
@@ -260,7 +264,9 @@ class SweepDriver:
 
     def _sweep_symbol(self, pool: EvaluatorPool, check: SymbolCheck, record: SymbolRecord) -> None:
         symbol = check.symbol
-        pool.add_symbol(symbol, put(bars_payload(check.bars, symbol, self.plan.instruments.get(symbol))))
+        payload = bars_payload(check.bars, symbol, self.plan.instruments.get(symbol))
+        times = payload["time"].view("datetime64[ns]")
+        pool.add_symbol(symbol, put(payload))
         check.bars = None  # the object store holds them now
         stage1 = self._stage1(pool, symbol)
         record.trial_rows = results.trial_rows(symbol, stage1.trials)
@@ -274,6 +280,9 @@ class SweepDriver:
         record.stage2_rows = results.stage2_rows(symbol, stage2.finalists, self.plan.directive.stage2.scenarios)
         record.trades = results.finalist_trades(symbol, stage2.finalists)
         record.equity = results.finalist_equity(symbol, stage2.finalists)
+        if self.guard_settings is not None:
+            self.progress.note(symbol, "guards")
+            record.guards = self._guards(pool, symbol, stage1, stage2, times)
         self.progress.note(symbol, "done")
 
     def _stage1(self, pool: EvaluatorPool, symbol: str) -> Stage1Result:
@@ -288,6 +297,17 @@ class SweepDriver:
         self.stage_seconds["stage2"] += stage2.seconds
         return stage2
 
+    def _guards(self, pool: EvaluatorPool, symbol: str, stage1: Stage1Result, stage2: Stage2Result,
+                times: Any) -> Any:
+        from tradescan.sweep.validate import guard_symbol
+
+        assert self.guard_settings is not None
+        started = time.perf_counter()
+        guards = guard_symbol(pool, self.plan, symbol, self.run_dir, stage1.trials, stage1.returns,
+                              stage2.finalists, times, self.guard_settings, self.progress)
+        self.stage_seconds["guards"] = self.stage_seconds.get("guards", 0.0) + time.perf_counter() - started
+        return guards
+
     # --- writing --------------------------------------------------------------------------------
 
     def _write_tables(self) -> None:
@@ -299,6 +319,13 @@ class SweepDriver:
             TRADES.file: results.concat(frame for r in records for frame in r.trades),
             EQUITY.file: results.concat((frame for r in records for frame in r.equity), EQUITY.columns),
         }
+        guarded = {s: r.guards for s, r in self.records.items() if r.guards is not None}
+        if guarded and self.guard_settings is not None:
+            from tradescan.sweep.guard_io import guard_frames, guards_section
+
+            tables.update(guard_frames(guarded))
+            assert self.manifest is not None
+            self.manifest = self.manifest.model_copy(update={"guards": guards_section(self.guard_settings, guarded)})
         self._write_manifest("running", tables=tables)
 
     def _write_manifest(

@@ -11,6 +11,7 @@ the warm-up, or entries none of which has a stop); a strategy that never trades 
 from __future__ import annotations
 
 import os
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,13 +21,19 @@ import numpy as np
 from tradescan.instruments import Instrument
 from tradescan.sweep.settings import EvaluatorSettings
 
-# (metrics of the stage-1 scenario, None) or (None, error text)
-TrialOutcome = tuple[dict[str, float] | None, str | None]
+# (metrics of the stage-1 scenario, None, daily returns float32) or (None, error text, None)
+TrialOutcome = tuple[dict[str, float] | None, str | None, np.ndarray | None]
+# (metrics, None, daily returns float64, trades) on a bar window or a permuted series; (None, error, None, 0)
+WindowOutcome = tuple[dict[str, float] | None, str | None, np.ndarray | None]
 # ({"metrics": {scenario: {...}}, "trades": DataFrame, "equity": DataFrame}, None) or (None, error text)
 FinalistOutcome = tuple[dict[str, Any] | None, str | None]
 
 BAR_ARRAYS = ("time", "open", "high", "low", "close", "volume")
 WARM_UP_BARS = 2_000
+# Sessions the guard stage keeps per actor: every walk-forward window of a symbol (a few MB each), and
+# two permuted series (jobs arrive sorted by seed, so a chunk visits each seed once).
+MAX_WINDOW_SESSIONS = 32
+MAX_PERMUTED_SESSIONS = 2
 
 
 def bars_payload(frame: Any, symbol: str, instrument: Instrument | None = None) -> dict[str, np.ndarray]:
@@ -90,6 +97,9 @@ class EvaluatorCore:
         self.settings = settings
         self._sessions: dict[str, Any] = {}
         self._strategy: Any = None
+        self.busy_s = 0.0  # seconds spent in backtest batches (the benchmarks' utilisation)
+        self._windows: dict[tuple[str, int, int], Any] = {}
+        self._permuted: dict[tuple[str, int, int], Any] = {}
 
     def ping(self) -> int:
         """Return the process id (also forces the actor to start and import the engine)."""
@@ -137,24 +147,136 @@ class EvaluatorCore:
         return BacktestSession(bars_from_payload(symbol, payload, self._instrument(symbol)), self.settings.config)
 
     def drop_symbol(self, symbol: str) -> None:
-        """Forget a symbol's session (its sweep is over)."""
+        """Forget a symbol's session (its sweep is over) and its window and permuted sessions."""
         self._sessions.pop(symbol, None)
+        self._windows.clear()
+        self._permuted.clear()
 
     def evaluate_batch(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[TrialOutcome]:
-        """Return the stage-1 metrics (or the error) of each parameter set, in order."""
+        """Return the stage-1 metrics and daily returns (float32; PBO and DSR read them), or the error,
+        of each parameter set, in order."""
+        started = time.perf_counter()
+        try:
+            return self._evaluate_on(self._sessions[symbol], params_list, np.float32)
+        finally:
+            self.busy_s += time.perf_counter() - started
+
+    def busy_seconds(self) -> float:
+        """Return the seconds this actor spent running batches so far (busy time, for utilisation)."""
+        return self.busy_s
+
+    def _evaluate_on(self, session: Any, params_list: Sequence[Mapping[str, Any]], dtype: type) -> list[Any]:
         from tradescan.sweep.usable_signals import NoUsableSignal
 
-        session = self._sessions[symbol]
         scenario = (self.settings.stage1_scenario,)
-        outcomes: list[TrialOutcome] = []
+        outcomes: list[Any] = []
         for params in params_list:
             try:
-                outcomes.append((session.evaluate(self.strategy(), params, scenario)[scenario[0]], None))
+                metrics, returns = evaluate_with_returns(session, self.strategy(), params, scenario[0])
+                outcomes.append((metrics, None, returns.astype(dtype)))
             except NoUsableSignal as exc:
-                outcomes.append((None, str(exc)))  # the rule is the message; no frame to point at
+                outcomes.append((None, str(exc), None))  # the rule is the message; no frame to point at
             except Exception as exc:
-                outcomes.append((None, error_text(exc)))
+                outcomes.append((None, error_text(exc), None))
         return outcomes
+
+    def evaluate_on_window(
+        self, symbol: str, params_list: Sequence[Mapping[str, Any]], start: int, end: int
+    ) -> list[WindowOutcome]:
+        """Return the stage-1 metrics and daily returns of each parameter set on bars ``[start, end)``.
+
+        The window is backtested on its own bars (a session over the slice, kept for the next call on
+        the same window): the strategy's warm-up falls inside the window, and no bar outside it is seen,
+        so a walk-forward test window never learns from its train window's future or vice versa.
+        """
+        key = (symbol, int(start), int(end))
+        session = self._windows.get(key)
+        if session is None:
+            if len(self._windows) >= MAX_WINDOW_SESSIONS:
+                self._windows.pop(next(iter(self._windows)))  # the oldest window
+            full = self._sessions[symbol].bars
+            session = self._session_over(full, slice(int(start), int(end)))
+            self._windows[key] = session
+        return list(self._evaluate_on(session, params_list, np.float64))
+
+    def evaluate_permuted(
+        self, symbol: str, seed: int, params_list: Sequence[Mapping[str, Any]], keep_bars: int = 0
+    ) -> list[WindowOutcome]:
+        """Return the stage-1 metrics of each parameter set on the bars permuted by ``seed``.
+
+        The permuted series is built here (``guards.permute_bars``) from the bars this actor already
+        holds, so only a seed travels; it is kept for the next call with the same seed.
+        """
+        key = (symbol, int(seed), int(keep_bars))
+        session = self._permuted.get(key)
+        if session is None:
+            if len(self._permuted) >= MAX_PERMUTED_SESSIONS:
+                self._permuted.pop(next(iter(self._permuted)))
+            session = self._permuted_session(symbol, int(seed), int(keep_bars))
+            self._permuted[key] = session
+        return list(self._evaluate_on(session, params_list, np.float64))
+
+    def run_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[Any]:
+        """Run the guard stage's backtests, one job each, in order (``EvaluatorPool`` splits the list).
+
+        A job is ``{"kind": "full" | "window" | "permuted" | "regime", "params": {...}, ...}``: ``window``
+        adds ``start, end`` (``evaluate_on_window``), ``permuted`` adds ``seed, keep_bars``
+        (``evaluate_permuted``), ``returns: bool`` asks for the daily returns (else ``None``), and
+        ``regime`` returns ``regime_arrays``. Each outcome is ``(metrics, error, returns)``.
+        """
+        started = time.perf_counter()
+        try:
+            return self._run_jobs(symbol, jobs)
+        finally:
+            self.busy_s += time.perf_counter() - started
+
+    def _run_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[Any]:
+        outcomes: list[Any] = []
+        for job in jobs:
+            kind = job["kind"]
+            if kind == "regime":
+                outcomes.append(self.regime_arrays(symbol))
+                continue
+            params = [job["params"]]
+            if kind == "window":
+                outcome = self.evaluate_on_window(symbol, params, job["start"], job["end"])[0]
+            elif kind == "permuted":
+                outcome = self.evaluate_permuted(symbol, job["seed"], params, job.get("keep_bars", 0))[0]
+            else:
+                outcome = self._evaluate_on(self._sessions[symbol], params, np.float64)[0]
+            outcomes.append(outcome if job.get("returns") else (outcome[0], outcome[1], None))
+        return outcomes
+
+    def _session_over(self, bars: Any, window: slice) -> Any:
+        from tradescan.bars import Bars
+        from tradescan.engine import BacktestSession
+
+        sliced = Bars(time=bars.time[window], open=bars.open[window], high=bars.high[window], low=bars.low[window],
+                      close=bars.close[window], volume=bars.volume[window], instrument=bars.instrument)
+        return BacktestSession(sliced, self.settings.config)
+
+    def _permuted_session(self, symbol: str, seed: int, keep_bars: int) -> Any:
+        import pandas as pd
+
+        from tradescan.bars import Bars
+        from tradescan.engine import BacktestSession
+        from tradescan.guards import permute_bars
+
+        bars = self._sessions[symbol].bars
+        frame = pd.DataFrame({"open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close,
+                              "volume": bars.volume})
+        permuted = permute_bars(frame, seed, start_index=min(keep_bars, len(frame) - 1))
+        moved = Bars(time=bars.time, open=permuted["open"].to_numpy(), high=permuted["high"].to_numpy(),
+                     low=permuted["low"].to_numpy(), close=permuted["close"].to_numpy(),
+                     volume=permuted["volume"].to_numpy(), instrument=bars.instrument)
+        return BacktestSession(moved, self.settings.config)
+
+    def regime_arrays(self, symbol: str) -> dict[str, np.ndarray]:
+        """Return the bars' high, low, close and the regime labels the backtests use (regime guard)."""
+        session = self._sessions[symbol]
+        bars = session.bars
+        return {"high": np.asarray(bars.high), "low": np.asarray(bars.low), "close": np.asarray(bars.close),
+                "vol_code": np.asarray(session.vol_code), "spike": np.asarray(session.spike)}
 
     def run_finalists(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[FinalistOutcome]:
         """Return each finalist's metrics per stage-2 scenario with its trades and equity frames."""
@@ -173,6 +295,28 @@ class EvaluatorCore:
     def memory_bytes(self) -> dict[str, int]:
         """Return this process's resident and private memory in bytes (for the benchmark)."""
         return process_memory_bytes()
+
+
+def daily_returns(equity: np.ndarray, day_end_idx: np.ndarray, initial_capital: float) -> np.ndarray:
+    """Return the daily returns of an equity curve: its value at each UTC day's last bar over the day
+    before (the first day over the initial capital), as ``tradescan.metrics`` computes the Sharpe ratio."""
+    values = np.asarray(equity, dtype=np.float64)[np.asarray(day_end_idx, dtype=np.int64)]
+    previous = np.concatenate(([float(initial_capital)], values[:-1]))
+    returns: np.ndarray = values / previous - 1.0
+    return returns
+
+
+def evaluate_with_returns(
+    session: Any, strategy: Any, params: Mapping[str, Any], scenario: str
+) -> tuple[dict[str, float], np.ndarray]:
+    """Return one scenario's metrics and its daily returns from ONE simulation.
+
+    Uses the session's buffer-reusing simulation (``BacktestSession._simulate``, the same call its
+    ``evaluate`` makes), so the returns cost one gather of ~1 value per day on top of the metrics.
+    """
+    _, trades, equity, _ = session._simulate(strategy, params, (scenario,), reuse_buffers=True)
+    metrics = session._metrics(trades[0], equity[0])
+    return metrics, daily_returns(equity[0], session.day_end_idx, session.capital.initial)
 
 
 def process_memory_bytes() -> dict[str, int]:

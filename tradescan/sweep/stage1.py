@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
@@ -83,6 +84,8 @@ class Stage1Result:
     seconds: float
     grid_removed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    # trial number -> daily returns (float32) of every COMPLETE trial run by this call (not the resumed)
+    returns: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def make_sampler(config: Stage1Config) -> optuna.samplers.BaseSampler:
@@ -114,11 +117,12 @@ def trial_state(config: Stage1Config, asked: AskedTrial, outcome: Any) -> Scored
     return score(config, outcome)
 
 
-def score(config: Stage1Config, outcome: tuple[dict[str, float] | None, str | None] | TrialLost) -> Scored:
-    """Turn the pool's result for an evaluated trial into (state, value, user attributes)."""
+def score(config: Stage1Config, outcome: tuple[Any, ...] | TrialLost) -> Scored:
+    """Turn the pool's result ``(metrics, error[, daily returns])`` for an evaluated trial into (state,
+    value, user attributes)."""
     if isinstance(outcome, TrialLost):
         return TrialState.FAIL, None, {"error": outcome.reason}
-    metrics, error = outcome
+    metrics, error = outcome[0], outcome[1]
     if metrics is None:
         return TrialState.FAIL, None, {"error": error or "unknown error"}
     attrs: dict[str, Any] = {"metrics": json_safe(dict(metrics))}
@@ -158,6 +162,7 @@ class Stage1Runner:
         self.rdb_study = rdb_study
         self.progress = progress or NullProgress()
         self.best_value: float | None = None
+        self.returns: dict[int, np.ndarray] = {}
 
     def run(self) -> Stage1Result:
         """Run the remaining trials and return every finished trial of the symbol."""
@@ -178,7 +183,11 @@ class Stage1Runner:
         finally:
             writer.close()
         return Stage1Result(trials, len(resumed), len(trials) - len(resumed), time.perf_counter() - started,
-                            grid_removed, count_states(trials))
+                            grid_removed, count_states(trials), self.returns)
+
+    def _keep_returns(self, number: int, state: TrialState, outcome: tuple[Any, ...] | TrialLost | None) -> None:
+        if state == TrialState.COMPLETE and isinstance(outcome, tuple) and len(outcome) > 2 and outcome[2] is not None:
+            self.returns[number] = outcome[2]
 
     def _plan(self) -> tuple[int, int, list[dict[str, Any]]]:
         if self.config.sampler != "grid":
@@ -227,7 +236,9 @@ class Stage1Runner:
         results = iter(outcomes)
         finished = []
         for trial in asked:
-            outcome = trial_state(self.config, trial, None if trial.violated is not None else next(results))
+            raw = None if trial.violated is not None else next(results)
+            outcome = trial_state(self.config, trial, raw)
+            self._keep_returns(trial.number, outcome[0], raw)
             outcome[2].update(source.attrs(trial))
             finished.append(finished_trial(trial, source.distributions, outcome, submitted, completed))
         return finished
@@ -255,8 +266,10 @@ class Stage1Runner:
         outcomes = iter(self.pool.gather(flight.pending) if flight.pending else [])
         ordered = sorted(flight.asked, key=lambda a: a.number)
         for asked in ordered:
-            outcome = None if asked.violated is not None else next(outcomes)
-            source.tell(asked, *trial_state(self.config, asked, outcome))
+            raw = None if asked.violated is not None else next(outcomes)
+            state, value, attrs = trial_state(self.config, asked, raw)
+            self._keep_returns(asked.number, state, raw)
+            source.tell(asked, state, value, attrs)
         every_trial = study.get_trials(deepcopy=False)
         finished = [every_trial[asked.number] for asked in ordered]
         writer.put(finished)

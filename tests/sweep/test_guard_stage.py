@@ -1,0 +1,138 @@
+"""The guard stage end to end on a real local Ray cluster, real SQLite Optuna storage and real Parquet.
+
+One sweep with guards (2 workers) and one without (``skip_guards``) then validated with 1 worker: the
+numbers must be identical, which checks both the sweep/validate paths and the worker count.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import write_directive
+
+import tradescan
+from tradescan.results.tables import GUARD_SERIES, GUARDS, WALK_FORWARD
+from tradescan.results.trial_returns import read_trial_returns, write_trial_returns
+from tradescan.sweep import run_sweep
+from tradescan.sweep.evaluator import daily_returns
+from tradescan.sweep.validate import validate_run
+
+pytestmark = pytest.mark.usefixtures("ray_cluster")
+
+GUARDS_SECTION: dict[str, Any] = {
+    "preset": "validate",
+    "seed": 11,
+    "walk_forward": {"folds": 3, "trials_per_fold": 8},
+    "permutation": {"n_permutations": 4, "search_trials": 8},
+    "bootstrap": {"n_resamples": 200, "min_trades": 100_000},  # cannot be computed: fails with its reason
+    "pbo": {"n_splits": 8},
+    "mc1": {"n_paths": 50},
+    "mc2": {"n_paths": 50},
+}
+SEARCH = {"sampler": "random", "trials": 16, "seed": 5}
+VALIDATE_GUARDS = ("bootstrap_pf", "dsr", "mc_pvalue", "pbo", "regime_mismatch", "sensitivity", "sharpe_oos",
+                   "stress_sharpe", "top10_share", "trades_oos", "wfe")
+
+
+def test_daily_returns_at_each_days_last_bar() -> None:
+    equity = np.array([100.0, 101.0, 102.0, 99.0, 110.0])
+    # days end at bars 1, 3, 4: values 101, 99, 110 against 100, 101, 99
+    np.testing.assert_allclose(daily_returns(equity, np.array([1, 3, 4]), 100.0), [0.01, 99 / 101 - 1, 110 / 99 - 1])
+
+
+def test_trial_returns_file_round_trip_and_extension(tmp_path: Path) -> None:
+    days = np.array(["2024-01-01", "2024-01-02", "2024-01-03"], dtype="datetime64[D]")
+    write_trial_returns(tmp_path, "EURUSD", days, {2: np.array([0.1, 0.0, -0.1]), 0: np.array([0.0, 0.2, 0.0])})
+    write_trial_returns(tmp_path, "EURUSD", days, {5: np.array([0.5, 0.5, 0.5])})  # a resumed sweep's new trials
+    frame = read_trial_returns(tmp_path, "EURUSD")
+    assert list(frame.columns) == ["t0", "t2", "t5"]
+    assert frame.index.name == "day" and len(frame) == 3
+    assert all(frame[c].dtype == np.float32 for c in frame.columns)
+    assert frame["t2"].tolist() == pytest.approx([0.1, 0.0, -0.1])
+    with pytest.raises(ValueError, match="EURUSD trial 7: 2 daily returns for 3 days"):
+        write_trial_returns(tmp_path, "EURUSD", days, {7: np.zeros(2)})
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory: pytest.TempPathFactory, small_data_dir: Path) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("guarded")
+    directive = write_directive(folder, search=SEARCH, guards=GUARDS_SECTION)
+    storage = f"sqlite:///{folder / 'optuna.db'}"
+    swept = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=folder / "r1", storage=storage)
+    plain = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=folder / "r2", skip_guards=True,
+                      storage=f"sqlite:///{folder / 'optuna2.db'}")
+    return {"swept": swept, "plain": plain, "data": small_data_dir, "folder": folder}
+
+
+def test_sweep_with_guards_writes_every_guard_of_every_finalist(guarded: dict[str, Any]) -> None:
+    swept = guarded["swept"]
+    assert swept.status == "complete"
+    run = tradescan.load_run(swept.run_id, swept.run_dir.parent.parent)
+    guards = run.guards
+    assert list(guards.columns) == list(GUARDS.columns)
+    assert sorted(set(guards["guard"])) == list(VALIDATE_GUARDS)
+    assert sorted(set(guards["rank"])) == [1, 2]
+    assert len(guards) == 2 * len(VALIDATE_GUARDS)
+    assert list(run.guard_series.columns) == list(GUARD_SERIES.columns)
+    assert {"mc_perm_sharpe", "sensitivity_value", "pbo_logit", "wf_oos_equity", "mc1_max_drawdown"} <= set(
+        run.guard_series["series"])
+    folds = run.walk_forward
+    assert list(folds.columns) == list(WALK_FORWARD.columns) and folds["fold"].tolist() == [0, 1, 2]
+    assert (folds["train_end"] < folds["test_start"]).all()
+    section = run.manifest.guards
+    assert section["preset"] == "validate" and section["seed"] == 11
+    entry = section["symbols"]["EURUSD"]
+    assert entry["n_trials"] == 16 and 1.0 <= entry["n_eff_trials"] <= 16.0
+    assert [f["rank"] for f in entry["finalists"]] == [1, 2]
+
+
+def test_trial_returns_cover_every_complete_trial(guarded: dict[str, Any]) -> None:
+    swept = guarded["swept"]
+    run = tradescan.load_run(swept.run_id, swept.run_dir.parent.parent)
+    frame = run.trial_returns("EURUSD")
+    complete = run.trials[run.trials["state"] == "COMPLETE"]["trial"].tolist()
+    assert [int(c[1:]) for c in frame.columns] == sorted(complete)
+    # a trial's Sharpe from its stored returns is its stage-1 Sharpe (float32 rounding only)
+    first = run.trials[run.trials["trial"] == complete[0]].iloc[0]
+    series = frame[f"t{complete[0]}"].to_numpy(np.float64)
+    sharpe = series.mean() / series.std(ddof=1) * math.sqrt(252)
+    assert sharpe == pytest.approx(float(first["sharpe"]), rel=1e-4)
+
+
+def test_a_guard_that_cannot_be_computed_fails_with_its_reason(guarded: dict[str, Any]) -> None:
+    run = tradescan.load_run(guarded["swept"].run_id, guarded["swept"].run_dir.parent.parent)
+    row = run.guards[(run.guards["guard"] == "bootstrap_pf") & (run.guards["rank"] == 1)].iloc[0]
+    assert not row["passed"] and math.isnan(row["value"]) and bool(row["critical"])
+    assert row["detail"].startswith("cannot be computed: ") and "fewer than 100000" in row["detail"]
+    failed = run.manifest.guards["symbols"]["EURUSD"]["finalists"][0]["failed"]
+    assert "bootstrap_pf" in failed
+
+
+def test_no_finalist_of_a_market_without_edge_is_prod_ready(guarded: dict[str, Any]) -> None:
+    # the synthetic bars are a random walk (regime-switching drift that no rule can know in advance)
+    entry = guarded["swept"].manifest.guards["symbols"]["EURUSD"]
+    assert not any(f["prod_ready"] for f in entry["finalists"])
+
+
+def test_validate_reproduces_the_sweeps_numbers_with_one_worker(guarded: dict[str, Any]) -> None:
+    swept, plain = guarded["swept"], guarded["plain"]
+    assert plain.run_id == swept.run_id  # guard settings are not part of the run id
+    assert not plain.manifest.guards
+    result = validate_run(plain.run_id, workers=1, data_dir=guarded["data"], results_dir=plain.run_dir.parent.parent)
+    assert result.ran == ("EURUSD",)
+    one = tradescan.load_run(plain.run_id, plain.run_dir.parent.parent)
+    two = tradescan.load_run(swept.run_id, swept.run_dir.parent.parent)
+    pd.testing.assert_frame_equal(one.guards, two.guards)
+    pd.testing.assert_frame_equal(one.guard_series, two.guard_series)
+    pd.testing.assert_frame_equal(one.walk_forward, two.walk_forward)
+    drop = ("seconds",)
+    strip = {k: v for k, v in one.manifest.guards["symbols"]["EURUSD"].items() if k not in drop}
+    assert strip == {k: v for k, v in two.manifest.guards["symbols"]["EURUSD"].items() if k not in drop}
+    again = validate_run(plain.run_id, workers=1, data_dir=guarded["data"], results_dir=plain.run_dir.parent.parent)
+    assert again.ran == () and again.skipped == ("EURUSD",)  # resumable: same settings, nothing to do
+    assert again.as_json() == result.as_json()
