@@ -38,13 +38,14 @@ def test_a_batch_scores_like_the_public_backtest_and_an_error_stays_text(tmp_pat
     outcomes = core.evaluate_batch("EURUSD", [S1_PARAMS[0], {"not_a_param": 3}, S1_PARAMS[1]])
     assert len(outcomes) == 3
     bars = data.load("EURUSD", "H1", data_dir=small_data_dir)
-    for (metrics, error), params in zip((outcomes[0], outcomes[2]), S1_PARAMS, strict=True):
+    for (metrics, error, returns), params in zip((outcomes[0], outcomes[2]), S1_PARAMS, strict=True):
         expected = tradescan.backtest(bars, "S1_TREND_EMA_ATR_ADX", params, symbol="EURUSD", scenarios=("B",))
         assert error is None
         np.testing.assert_equal(metrics, expected.metrics["B"])  # NaN-aware, exact
         assert metrics is not None and metrics["trades"] > 0
-    metrics, error = outcomes[1]
-    assert metrics is None
+        assert returns is not None and returns.dtype == np.float32 and len(returns) == len(expected.equity) // 24
+    metrics, error, returns = outcomes[1]
+    assert metrics is None and returns is None
     assert error is not None and error.startswith("UnknownNameError: ") and "'not_a_param'" in error
 
 
@@ -52,7 +53,7 @@ def test_a_raising_strategy_gives_its_error_and_where_it_was_raised(
     tmp_path: Path, small_data_dir: Path, plugin_dir: Path
 ) -> None:
     core = _core(tmp_path, small_data_dir, **_plugin_fields(plugin_dir, "TEST_FLAKY", "flaky.yaml"))
-    (good, good_error), (bad, bad_error) = core.evaluate_batch("EURUSD", [{"fast": 4, "slow": 50},
+    (good, good_error, _), (bad, bad_error, _) = core.evaluate_batch("EURUSD", [{"fast": 4, "slow": 50},
                                                                           {"fast": 3, "slow": 50}])
     assert good is not None and good_error is None
     assert bad is None
@@ -85,14 +86,14 @@ def test_output_with_no_usable_signal_is_an_error(
     tmp_path: Path, small_data_dir: Path, plugin_dir: Path, kind: str, error: str
 ) -> None:
     core = _core(tmp_path, small_data_dir, **_plugin_fields(plugin_dir, "TEST_NO_SIGNAL", "no_signal.yaml"))
-    assert core.evaluate_batch("EURUSD", [{"kind": kind}]) == [(None, error)]
+    assert core.evaluate_batch("EURUSD", [{"kind": kind}]) == [(None, error, None)]
 
 
 def test_a_strategy_that_never_trades_or_has_nan_only_in_its_warmup_is_scored(
     tmp_path: Path, small_data_dir: Path, plugin_dir: Path
 ) -> None:
     core = _core(tmp_path, small_data_dir, **_plugin_fields(plugin_dir, "TEST_NO_SIGNAL", "no_signal.yaml"))
-    (ok, _), (never, never_error), (warmup_nan, _) = core.evaluate_batch(
+    (ok, _, _), (never, never_error, _), (warmup_nan, _, _) = core.evaluate_batch(
         "EURUSD", [{"kind": "ok"}, {"kind": "never"}, {"kind": "nan_in_warmup"}])
     assert never_error is None and never is not None and never["trades"] == 0
     assert ok is not None and ok["trades"] > 0
