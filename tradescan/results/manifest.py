@@ -110,6 +110,9 @@ class LineageRecord(Record):
     data_hashes: dict[str, str | None]
     strategy_hash: str
     search_space_hash: str
+    backtest: dict[str, Any] | None = None
+    instruments: dict[str, Any] = {}
+    budget: dict[str, Any] = {}
 
 
 class ObjectiveRecord(Record):
