@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "tradescan.cli.strategy_cmd",
     "tradescan.cli.sweep_cmd",
     "tradescan.cli.init_cmd",
+    "tradescan.cli.campaign_cmd",
 )
 
 EXIT_USAGE = 2
