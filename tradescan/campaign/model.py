@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from tradescan.campaign.rule import PassRule
+from tradescan.errors import did_you_mean
 from tradescan.frozen import FrozenModel
 
 __all__ = ["NAME_PATTERN", "PHASES", "CampaignFile", "DataSettings", "PhaseName", "PhaseSettings", "Phases"]
@@ -56,6 +57,15 @@ class Phases(FrozenModel):
 
     screen: PhaseSettings
     validate_: PhaseSettings | None = Field(default=None, alias="validate")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_phases(cls, raw: Any) -> Any:
+        # The field is ``validate_`` (``validate`` is a BaseModel method); name the phases as written.
+        for name in raw if isinstance(raw, dict) else ():
+            if name not in PHASES:
+                raise ValueError(did_you_mean(str(name), PHASES, what="phase") + " (phases run in that order)")
+        return raw
 
     def items(self) -> list[tuple[PhaseName, PhaseSettings]]:
         """Return ``(name, settings)`` of every configured phase, in order."""

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from tradescan.errors import did_you_mean
 from tradescan.frozen import FrozenModel
@@ -82,24 +82,15 @@ class PassRule(FrozenModel):
     @model_validator(mode="before")
     @classmethod
     def _gather_conditions(cls, raw: Any) -> Any:
+        # The conditions are parsed here, not in a field validator, so an error names ``pass`` (what the
+        # user wrote) rather than the internal ``conditions`` field.
         if not isinstance(raw, Mapping):
             raise ValueError(f"a pass rule is a mapping such as {{guards: critical}} or {{sharpe: \"> 1\"}}, got {raw!r}")
         if "conditions" in raw:
             return raw
         fields = {key: value for key, value in raw.items() if key in _RULE_KEYS}
-        fields["conditions"] = {str(key): value for key, value in raw.items() if key not in _RULE_KEYS}
+        fields["conditions"] = _parse_conditions({str(k): v for k, v in raw.items() if k not in _RULE_KEYS})
         return fields
-
-    @field_validator("conditions", mode="before")
-    @classmethod
-    def _parse_conditions(cls, raw: Any) -> Any:
-        known = (*guard_metric_names(), *stage2_metric_names())
-        parsed = {}
-        for name, text in dict(raw).items():
-            if name not in known:
-                raise ValueError(did_you_mean(name, (*known, *_RULE_KEYS), what="pass-rule name"))
-            parsed[name] = text if isinstance(text, Condition | Mapping) else Condition.parse(text)
-        return parsed
 
     @model_validator(mode="after")
     def _not_empty(self) -> PassRule:
@@ -127,3 +118,13 @@ class PassRule(FrozenModel):
         parts = [f"guards: {self.guards}"] if self.guards else []
         parts += [f"{name} {condition}" for name, condition in self.conditions.items()]
         return ", ".join(parts)
+
+
+def _parse_conditions(raw: Mapping[str, Any]) -> dict[str, Condition]:
+    known = (*guard_metric_names(), *stage2_metric_names())
+    parsed = {}
+    for name, text in raw.items():
+        if name not in known:
+            raise ValueError(did_you_mean(name, (*known, *_RULE_KEYS), what="pass-rule name"))
+        parsed[name] = Condition.parse(text)
+    return parsed

@@ -25,7 +25,7 @@ from tradescan.campaign.outcome import judge_symbol
 from tradescan.campaign.state import CampaignState, PhaseRecord, campaign_dir, read_state, utc_now, write_state
 from tradescan.campaign.synth import synthesize_missing
 from tradescan.campaign.tracker import tracker_rows, write_tracker
-from tradescan.errors import TradeScanError
+from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import canonical_json
 
 __all__ = ["CampaignResult", "reports_available", "run_campaign"]
@@ -74,6 +74,7 @@ def run_campaign(
             results file is damaged. A symbol's own failure is recorded, never raised.
     """
     loaded = campaign if isinstance(campaign, Campaign) else load_campaign(campaign)
+    _check_resolvable(loaded, data_dir)
     folder = campaign_dir(loaded.campaign_id, results_dir)
     state = read_state(folder) or _new_state(loaded)
     _write_spec(folder, loaded)
@@ -82,6 +83,19 @@ def run_campaign(
         synthesize_missing(loaded, data_dir, echo)
     runner = _PhaseRunner(loaded, folder, workers, address, data_dir, results_dir, report, progress, echo)
     return runner.run_all(state)
+
+
+def _check_resolvable(campaign: Campaign, data_dir: str | os.PathLike[str] | None) -> None:
+    """Resolve the base directive's strategy, search space and broker now, before anything is written,
+    so a misspelt strategy is one line naming the campaign file instead of a failure in a phase."""
+    from tradescan.preflight import prepare
+
+    phase, settings = campaign.spec.phases.items()[0]
+    directive = campaign.phase_directive(phase, settings, campaign.symbols)
+    try:
+        prepare(directive, data_dir=data_dir)
+    except ConfigError as exc:
+        raise ConfigError(f"{campaign.label}: directive: {str(exc).removeprefix(directive.name + ': ')}") from None
 
 
 def _new_state(campaign: Campaign) -> CampaignState:
