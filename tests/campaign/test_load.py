@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from campaign_helpers import BASE_DIRECTIVE, write_campaign
 
-from tests.campaign.conftest import BASE_DIRECTIVE, write_campaign
 from tradescan.campaign import load_campaign, parse_campaign
 from tradescan.campaign.load import sweep_has_guards
 from tradescan.cli import main
@@ -94,7 +94,8 @@ BAD_FILES = [
     ({"universe": ["EURUSD", "EURUSD"]}, r"universe: symbols must not repeat"),
     ({"directive": "missing.yaml"}, r"directive: directive file 'missing\.yaml' not found"),
     ({"directive": {**BASE_DIRECTIVE, "strategy": "S9_NOPE"}}, r"directive: strategy: unknown strategy 'S9_NOPE'"),
-    ({"directive": {**BASE_DIRECTIVE, "serach": {}}}, r"directive: serach: unknown field 'serach'; did you mean 'search'"),
+    ({"directive": {**BASE_DIRECTIVE, "serach": {}}},
+     r"directive: serach: unknown field 'serach'; did you mean 'search'"),
     ({"data": {"source": "web"}}, r"data\.source: Input should be 'store' or 'synth'"),
 ]
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from campaign_helpers import write_campaign
 
-from tests.campaign.conftest import write_campaign
 from tradescan.results import load_run
 from tradescan.sweep.storage import open_storage, study_name
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from campaign_helpers import write_campaign
 
-from tests.campaign.conftest import write_campaign
 from tradescan.campaign import load_campaign, read_state, read_tracker, reports_available, run_campaign
 from tradescan.campaign.load import sweep_has_guards
 from tradescan.campaign.synth import synthesize_missing
@@ -42,7 +42,8 @@ def test_each_phase_is_its_own_run(finished: dict[str, Any]) -> None:
     assert screen.run_id.startswith("T_CAMP_SCREEN-") and validate.run_id.startswith("T_CAMP_VALIDATE-")
     assert screen.symbols == ("EURUSD", "GBPUSD", "USDJPY")
     assert validate.symbols == ("EURUSD", "GBPUSD")  # only the screen's passes
-    screen_run, validate_run = load_run(screen.run_id, finished["results"]), load_run(validate.run_id, finished["results"])
+    screen_run = load_run(screen.run_id, finished["results"])
+    validate_run = load_run(validate.run_id, finished["results"])
     assert screen_run.manifest.directive["search"]["trials"] == 16
     assert validate_run.manifest.directive["search"]["trials"] == 24
     assert screen_run.trials.groupby("symbol").size().to_dict() == {"EURUSD": 16, "GBPUSD": 16}

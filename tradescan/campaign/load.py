@@ -157,6 +157,7 @@ def _universe_file(reference: str, label: str, base_dir: Path | None) -> tuple[M
 
 
 def _base_directive(spec: CampaignFile, members: tuple[Member, ...], label: str, base_dir: Path | None) -> Directive:
+    folder: Path | None
     if isinstance(spec.directive, str):
         path = find_file(spec.directive, base_dir)
         if path is None:
@@ -166,7 +167,8 @@ def _base_directive(spec: CampaignFile, members: tuple[Member, ...], label: str,
             raise ConfigError(f"{path.name}: expected a mapping of directive fields, got {_cut(raw)}")
         fields, where, folder = dict(raw), f"{label}: directive {path.name}", path.resolve().parent
     else:
-        fields, where, folder = dict(spec.directive), f"{label}: directive", base_dir
+        fields, where = dict(spec.directive), f"{label}: directive"
+        folder = base_dir
     fields["symbols"] = [member.symbol for member in members]
     return parse_directive(_absolute_references(fields, folder), label=where, base_dir=folder)
 

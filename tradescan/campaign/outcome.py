@@ -89,7 +89,8 @@ def _unmet(symbol: str, rank: int, stage2: pd.DataFrame, guards: pd.DataFrame, r
         value = _number(values.get(name))
         if not condition.holds(value):
             unmet.append(f"{name} {_shown(value)} not {condition}" if name in values else f"{name}: not measured")
-    scenario_rows = stage2[(stage2["symbol"] == symbol) & (stage2["rank"] == rank) & (stage2["scenario"] == rule.scenario)]
+    chosen = (stage2["symbol"] == symbol) & (stage2["rank"] == rank) & (stage2["scenario"] == rule.scenario)
+    scenario_rows = stage2[chosen]
     for name, condition in rule.metric_conditions().items():
         value = _number(scenario_rows[name].iloc[0]) if len(scenario_rows) and name in scenario_rows else None
         if not condition.holds(value):

@@ -60,7 +60,7 @@ class Condition(FrozenModel):
         match = CONDITION_PATTERN.match(text) if isinstance(text, str) else None
         if match is None:
             raise ValueError(f"a condition is written \"<op> <number>\" with op one of > >= < <=, got {text!r}")
-        return cls(op=match.group(1), threshold=float(match.group(2)))  # type: ignore[arg-type]
+        return cls(op=match.group(1), threshold=float(match.group(2)))
 
     def holds(self, value: float | None) -> bool:
         """Return whether ``value`` meets the condition (a missing or NaN value never does)."""
@@ -77,7 +77,7 @@ class PassRule(FrozenModel):
 
     guards: GuardsRequirement | None = None
     scenario: str = "B"
-    conditions: dict[str, Condition] = {}
+    conditions: dict[str, Condition] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -85,7 +85,7 @@ class PassRule(FrozenModel):
         # The conditions are parsed here, not in a field validator, so an error names ``pass`` (what the
         # user wrote) rather than the internal ``conditions`` field.
         if not isinstance(raw, Mapping):
-            raise ValueError(f"a pass rule is a mapping such as {{guards: critical}} or {{sharpe: \"> 1\"}}, got {raw!r}")
+            raise ValueError(f"a pass rule is a mapping such as {{guards: critical}} or {{sharpe: '> 1'}}, got {raw!r}")
         if "conditions" in raw:
             return raw
         fields = {key: value for key, value in raw.items() if key in _RULE_KEYS}

@@ -80,7 +80,7 @@ def run_campaign(
     _write_spec(folder, loaded)
     write_state(folder, state)
     if loaded.spec.data.source == "synth":
-        synthesize_missing(loaded, data_dir, echo)
+        synthesize_missing(loaded, Path(data_dir) if data_dir is not None else None, echo)
     runner = _PhaseRunner(loaded, folder, workers, address, data_dir, results_dir, report, progress, echo)
     return runner.run_all(state)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from tradescan.atomic import atomic_write_bytes
 from tradescan.campaign.outcome import SymbolOutcome, Verdict
@@ -25,6 +26,7 @@ from tradescan.results.errors import ResultsFileError
 __all__ = ["STATE_FILE", "CampaignState", "PhaseRecord", "campaign_dir", "read_state", "write_state"]
 
 STATE_FILE = "state.json"
+START_OVER = "delete it to start the campaign over"
 PhaseStatus = Literal["running", "complete", "skipped"]
 
 
@@ -34,7 +36,7 @@ class PhaseRecord(FrozenModel):
     status: PhaseStatus
     run_id: str | None = None
     symbols: tuple[str, ...] = ()
-    outcomes: dict[str, SymbolOutcome] = {}
+    outcomes: dict[str, SymbolOutcome] = Field(default_factory=dict)
     report: str | None = None
 
     def with_verdict(self, verdict: Verdict) -> tuple[str, ...]:
@@ -51,7 +53,7 @@ class CampaignState(FrozenModel):
     started: dt.datetime
     updated: dt.datetime
     tiers: dict[str, str | None]
-    phases: dict[str, PhaseRecord] = {}
+    phases: dict[str, PhaseRecord] = Field(default_factory=dict)
 
     def with_phase(self, phase: str, record: PhaseRecord) -> CampaignState:
         """Return the state with ``phase`` recorded and the update time set to now."""
@@ -63,7 +65,7 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def campaign_dir(campaign_id: str, results_dir: str | Path | None = None) -> Path:
+def campaign_dir(campaign_id: str, results_dir: str | os.PathLike[str] | None = None) -> Path:
     """Return ``<results>/campaigns/<campaign_id>``."""
     return resolve_results_dir(results_dir) / "campaigns" / campaign_id
 
@@ -80,9 +82,9 @@ def read_state(folder: Path) -> CampaignState | None:
     try:
         return CampaignState.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ResultsFileError(f"{path}: unreadable campaign state ({exc}); delete it to start the campaign over") from None
+        raise ResultsFileError(f"{path}: unreadable campaign state ({exc}); {START_OVER}") from None
     except ValidationError as exc:
-        raise ResultsFileError(f"{path}: {describe_validation_error(exc)}; delete it to start the campaign over") from None
+        raise ResultsFileError(f"{path}: {describe_validation_error(exc)}; {START_OVER}") from None
 
 
 def write_state(folder: Path, state: CampaignState) -> None:

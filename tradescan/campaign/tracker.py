@@ -13,6 +13,7 @@ kept; the two files are rewritten atomically under a lock after every phase.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +33,7 @@ TRACKER_PARQUET = "tracker.parquet"
 TRACKER_CSV = "tracker.csv"
 NOT_RUN = "-"
 PENDING = "PENDING"
+REWRITE = "run a campaign again to rewrite it"
 
 
 def tracker_rows(state: CampaignState, phase_names: Sequence[str]) -> pd.DataFrame:
@@ -64,7 +66,7 @@ def _row(state: CampaignState, symbol: str, tier: str | None, phase_names: Seque
     return row
 
 
-def write_tracker(rows: pd.DataFrame, results_dir: str | Path | None = None) -> Path:
+def write_tracker(rows: pd.DataFrame, results_dir: str | os.PathLike[str] | None = None) -> Path:
     """Replace the rows of ``rows``' campaign in the tracker files; return the Parquet file's path."""
     folder = resolve_results_dir(results_dir)
     with folder_lock(folder, ".tracker.lock"):
@@ -78,7 +80,7 @@ def write_tracker(rows: pd.DataFrame, results_dir: str | Path | None = None) -> 
     return folder / TRACKER_PARQUET
 
 
-def read_tracker(results_dir: str | Path | None = None, campaign: str | None = None) -> pd.DataFrame:
+def read_tracker(results_dir: str | os.PathLike[str] | None = None, campaign: str | None = None) -> pd.DataFrame:
     """Return the tracker (every campaign, or only ``campaign``); empty with its columns when absent.
 
     Raises:
@@ -90,8 +92,8 @@ def read_tracker(results_dir: str | Path | None = None, campaign: str | None = N
     try:
         table = pd.read_parquet(path)
     except (OSError, ValueError) as exc:
-        raise ResultsFileError(f"{path}: unreadable tracker ({str(exc)[:120]}); run a campaign again to rewrite it") from None
+        raise ResultsFileError(f"{path}: unreadable tracker ({str(exc)[:120]}); {REWRITE}") from None
     missing = [column for column in TRACKER_COLUMNS if column not in table.columns]
     if missing:
-        raise ResultsFileError(f"{path}: lacks the columns {missing}; run a campaign again to rewrite it")
+        raise ResultsFileError(f"{path}: lacks the columns {missing}; {REWRITE}")
     return table if campaign is None else table[table["campaign"] == campaign].reset_index(drop=True)

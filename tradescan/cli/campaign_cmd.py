@@ -89,7 +89,7 @@ def run_tracker_command(args: argparse.Namespace) -> int:
 
 
 def _records(rows: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{key: _plain(value) for key, value in row.items()} for row in rows.to_dict(orient="records")]
+    return [{str(key): _plain(value) for key, value in row.items()} for row in rows.to_dict(orient="records")]
 
 
 def _plain(value: Any) -> Any:
