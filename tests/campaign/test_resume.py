@@ -90,5 +90,7 @@ def test_killed_campaign_resumes_without_sweeping_the_finished_phase(small_data_
     assert _study_trials(results, screen_id, "EURUSD") == SCREEN_TRIALS  # the screen was not swept again
     assert load_run(screen_id, results).manifest.started == screen_started
     assert _study_trials(results, validate_id, "EURUSD") == VALIDATE_TRIALS
+    assert not list(results.glob("runs/*/report.html"))  # --no-report
+    assert final["state"]["phases"]["screen"]["report"] is None
     resumed = load_run(validate_id, results).manifest.symbols["EURUSD"].trials
     assert resumed is not None and resumed.total == VALIDATE_TRIALS and resumed.resumed > 0

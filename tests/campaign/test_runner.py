@@ -85,6 +85,15 @@ def test_missing_report_module_is_said_not_skipped_silently(finished: dict[str, 
                     "(tradescan.report is not installed in this build)" for p in ("screen", "validate")]
 
 
+@pytest.mark.skipif(not reports_available(), reason="tradescan.report is not installed in this build")
+def test_each_phase_run_gets_its_report(finished: dict[str, Any]) -> None:
+    for phase in ("screen", "validate"):
+        record = finished["result"].state.phases[phase]
+        expected = finished["results"] / "runs" / str(record.run_id) / "report.html"
+        assert record.report == str(expected) and expected.stat().st_size > 0
+        assert f"report of {record.run_id}: {expected}" in finished["notes"]
+
+
 def test_rerun_reuses_every_finished_phase(finished: dict[str, Any], small_data_dir: Path) -> None:
     screen_id = finished["result"].state.phases["screen"].run_id
     started = load_run(screen_id, finished["results"]).manifest.started
