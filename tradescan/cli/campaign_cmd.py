@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "campaign", help="run a campaign: screen -> validate -> prod-ready over a universe",
         description="Run each phase of a campaign file as an ordinary sweep (its own run id), judge each "
-        "symbol by the phase's pass rule and update results/tracker.parquet; re-running resumes.",
+        "symbol by the phase's pass rule and update results/tracker.parquet; re-running resumes. Exits 0 once "
+        "every phase ran: symbols that failed or errored (no data, ...) are recorded in the tracker.",
     )
     parser.add_argument("campaign", help=CAMPAIGN_HELP)
     parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
