@@ -30,7 +30,10 @@ def _command(path: Path, data_dir: Path, results: Path) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    # RAY_ADDRESS=local: each campaign process starts its own Ray runtime, never joins another one found
+    # on the machine (another test's or a `ray start` cluster).
+    path = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    return {**os.environ, "PYTHONPATH": path, "RAY_ADDRESS": "local"}
 
 
 def _state(results: Path) -> dict[str, Any] | None:
