@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from tradescan.errors import TradeScanError
 
-# Modules that each register one or more subcommands; a missing module (not built yet) is skipped.
+# Modules that each register one or more subcommands.
 _COMMAND_MODULES = (
     "tradescan.cli.quickstart_cmd",
     "tradescan.cli.data_cmd",
@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "tradescan.cli.init_cmd",
     "tradescan.cli.report_cmd",
     "tradescan.cli.export_cmd",
+    "tradescan.cli.campaign_cmd",
 )
 
 EXIT_USAGE = 2
@@ -47,13 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
