@@ -99,6 +99,7 @@ class StageSeconds(Record):
     preflight: Seconds = 0.0
     stage1: Seconds = 0.0
     stage2: Seconds = 0.0
+    write: Seconds = 0.0  # committing the symbols' table files
     total: Seconds = 0.0
 
 

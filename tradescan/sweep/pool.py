@@ -15,6 +15,7 @@ returns, so a slow actor never leaves the other idle at a batch boundary.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,10 @@ class PendingBatch:
     chunks: list[tuple[int, int, list[Mapping[str, Any]], Any]]
 
 
+class PoolClosed(RuntimeError):
+    """A symbol's thread asked a pool that the stopping sweep has shut down for work."""
+
+
 def split_evenly(items: Sequence[Any], n_parts: int) -> list[list[Any]]:
     """Split ``items`` into at most ``n_parts`` contiguous, non-empty chunks of near-equal size."""
     if not items:
@@ -62,6 +67,9 @@ class EvaluatorPool:
         self._payloads: dict[str, Any] = {}
         self._slots = [_Slot(self._new_actor()) for _ in range(max(1, n_actors))]
         self.replacements = 0
+        # Several symbols' driver threads share the pool: replacing a dead actor happens once, under a lock.
+        self._replace_lock = threading.Lock()
+        self.closed = False
 
     def _new_actor(self) -> Any:
         actor = remote_evaluator_class().remote(self.settings)
@@ -145,12 +153,15 @@ class EvaluatorPool:
     def _replace(self, index: int, generation: int) -> None:
         import ray
 
-        slot = self._slots[index]
-        if slot.generation != generation:
-            return  # already replaced after an earlier chunk of the same dead actor
-        ray.kill(slot.actor, no_restart=True)
-        self._slots[index] = _Slot(self._new_actor(), generation + 1)
-        self.replacements += 1
+        with self._replace_lock:
+            if self.closed:
+                raise PoolClosed("the evaluator pool was shut down (the sweep is stopping)")
+            slot = self._slots[index]
+            if slot.generation != generation:
+                return  # already replaced after an earlier chunk of the same dead actor
+            ray.kill(slot.actor, no_restart=True)
+            self._slots[index] = _Slot(self._new_actor(), generation + 1)
+            self.replacements += 1
 
     def _call(self, index: int, symbol: str, method: str, chunk: list[Mapping[str, Any]]) -> list[Any]:
         import ray
@@ -237,6 +248,7 @@ class EvaluatorPool:
         """Kill every actor (the Ray runtime itself is left alone)."""
         import ray
 
-        for slot in self._slots:
-            ray.kill(slot.actor, no_restart=True)
-        self._slots = []
+        with self._replace_lock:
+            self.closed = True
+            for slot in self._slots:
+                ray.kill(slot.actor, no_restart=True)
