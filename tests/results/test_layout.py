@@ -12,7 +12,7 @@ from results_helpers import make_manifest
 from tradescan.results import ResultsStore, load_run
 from tradescan.results.errors import ResultsWriteError
 from tradescan.results.tables import EQUITY, TRIALS, symbol_file, table_of_file, table_parts
-from tradescan.sweep.results import daily_rows
+from tradescan.sweep.equity import daily_rows
 
 
 def _trials(symbol: str, values: list[float]) -> pd.DataFrame:

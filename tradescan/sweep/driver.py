@@ -320,7 +320,7 @@ class SweepDriver:
                                       failed_ranks=tuple(f.rank for f in stage2.finalists if f.error))
         record.stage2_rows = results.stage2_rows(symbol, stage2.finalists, self.plan.directive.stage2.scenarios)
         record.trades = results.finalist_trades(symbol, stage2.finalists)
-        record.equity = results.finalist_equity(symbol, stage2.finalists, full=self.full_equity)
+        record.equity = results.finalist_equity(symbol, stage2.finalists)
         self.progress.note(symbol, "done")
 
     def _stage1(self, pool: EvaluatorPool, symbol: str) -> Stage1Result:
@@ -331,7 +331,8 @@ class SweepDriver:
         return stage1
 
     def _stage2(self, pool: EvaluatorPool, symbol: str, stage1: Stage1Result) -> Stage2Result:
-        stage2 = run_stage2(pool, symbol, stage1.trials, self.plan.directive.stage2.top_k)
+        stage2 = run_stage2(pool, symbol, stage1.trials, self.plan.directive.stage2.top_k,
+                            full_equity=self.full_equity)
         self._add_seconds("stage2", stage2.seconds)
         return stage2
 

@@ -7,9 +7,8 @@ the sweep's objects into rows in that shape:
 * stage2: one row per symbol × finalist × scenario: ``symbol, rank, trial, scenario, stage1_value,
   error, params_json, param_<name>…`` plus that scenario's metrics;
 * trades / equity: the finalists' trades and equity with ``symbol`` and ``rank`` in front (equity:
-  ``time`` and one column per scenario, long over time). The equity is kept at the first bar (the
-  initial capital) and the last bar of each UTC day unless the full per-bar curve is asked for: that
-  is what the report draws (daily equity, daily drawdown, monthly returns) at a hundredth of the size.
+  ``time`` and one column per scenario, long over time; daily unless the full curve was asked for,
+  ``tradescan.sweep.equity``).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from optuna.trial import FrozenTrial
 
@@ -84,33 +82,15 @@ def finalist_trades(symbol: str, finalists: Iterable[Finalist]) -> list[pd.DataF
     return frames
 
 
-NS_PER_DAY = 86_400_000_000_000
-
-
-def daily_rows(times: pd.DatetimeIndex) -> np.ndarray:
-    """Return the positions of the first bar and of the last bar of each UTC day, ascending."""
-    if not len(times):
-        return np.zeros(0, dtype=np.int64)
-    days = times.as_unit("ns").asi8 // NS_PER_DAY  # UTC: bar times are tz-aware UTC (or naive UTC)
-    last = np.flatnonzero(np.r_[days[1:] != days[:-1], True])
-    return np.unique(np.r_[0, last])
-
-
-def finalist_equity(symbol: str, finalists: Iterable[Finalist], *, full: bool = False) -> list[pd.DataFrame]:
+def finalist_equity(symbol: str, finalists: Iterable[Finalist]) -> list[pd.DataFrame]:
     """Return each finalist's equity (time, one column per scenario) with ``symbol`` and ``rank``.
 
-    Args:
-        symbol: the symbol.
-        finalists: its stage-2 finalists.
-        full: keep every bar; by default only the first bar and each UTC day's last bar (``daily_rows``).
+    The equity is as stage 2 returned it: daily (``tradescan.sweep.equity``) unless the full curve was asked.
     """
     frames = []
     for finalist in finalists:
         if finalist.equity is not None:
-            equity = finalist.equity
-            if not full:
-                equity = equity.iloc[daily_rows(pd.DatetimeIndex(equity.index))]
-            frames.append(equity.reset_index().assign(symbol=symbol, rank=finalist.rank))
+            frames.append(finalist.equity.reset_index().assign(symbol=symbol, rank=finalist.rank))
     return frames
 
 
