@@ -120,7 +120,7 @@ def bytes_per_trial(results: Path) -> float:
 
     run_id = sorted(ResultsStore(results).list_runs())[0]
     trials = load_run(run_id, results).trials
-    row = trials.iloc[0].to_dict()
+    row = {str(k): v for k, v in trials.iloc[0].to_dict().items()}
     params = {k[len("param_"):]: v for k, v in row.items() if k.startswith("param_")}
     metrics = {k: v for k, v in row.items() if not k.startswith("param_") and k not in ("symbol", "state")}
     return float(len(pickle.dumps(params)) + len(pickle.dumps((metrics, None))))
@@ -174,7 +174,7 @@ def report(cpu: dict[str, float], overhead: float, moved: float, rates: dict[int
     print(f"per-call overhead (one actor round trip): {overhead * 1000:.2f} ms; bytes moved per trial: {moved:.0f}")
     print("workers one driver feeds (driver CPU per trial vs. one core's backtest time per trial):")
     for bars, rate in rates.items():
-        feeds = ", ".join(f"{k} {1 / (v * rate):,.0f}" for k, v in cpu.items())
+        feeds = ", ".join(f"{k} {1 / (v * rate):,.1f}" for k, v in cpu.items())
         print(f"  {bars:>9,} bars/trial: {rate:8.1f} backtests/s per core -> {feeds}")
     ratio = _throughput(parallel) / _throughput(sequential)
     print(f"3-symbol TPE, {workers} workers: sequential {_throughput(sequential):.1f} trials/s, parallel symbols "
