@@ -31,7 +31,9 @@ import yaml
 SYMBOL = "EURUSD"
 TIMEFRAME = "H1"
 STRATEGY = "S1_TREND_EMA_ATR_ADX"
-SPACE_FILE = Path(__file__).resolve().parent.parent / "search_spaces" / "s1_trend_ema_atr_adx.yaml"
+from tradescan.paths import SEARCH_SPACES_DIR  # noqa: E402
+
+SPACE_FILE = SEARCH_SPACES_DIR / "s1_trend_ema_atr_adx.yaml"
 SECOND_SYMBOL = "GBPUSD"
 MB = 1024 * 1024
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import write_directive
 
+from tradescan.results import load_run
 from tradescan.sweep import run_sweep
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
@@ -19,7 +20,7 @@ TRIAL_COLUMNS = ["trial", "state", "value", "param_ema_fast", "param_ema_slow", 
 
 
 def _trials(run_dir: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(run_dir / "trials.parquet").sort_values("trial").reset_index(drop=True)
+    frame = load_run(run_dir.name, run_dir.parent.parent).trials.sort_values("trial").reset_index(drop=True)
     return frame[TRIAL_COLUMNS]
 
 

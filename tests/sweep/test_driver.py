@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import write_directive
 
-from tradescan.results import ResultsStore
+from tradescan.results import ResultsStore, load_run
 from tradescan.results.manifest import TrialCounts
 from tradescan.sweep import run_sweep
 from tradescan.sweep.pool import ACTOR_DIED
@@ -25,7 +25,8 @@ pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 
 def _trials(result_dir: Path) -> pd.DataFrame:
-    return pd.read_parquet(result_dir / "trials.parquet").sort_values(["symbol", "trial"]).reset_index(drop=True)
+    trials = load_run(result_dir.name, result_dir.parent.parent).trials
+    return trials.sort_values(["symbol", "trial"]).reset_index(drop=True)
 
 
 def test_one_and_two_workers_give_identical_trials(tmp_path: Path, small_data_dir: Path) -> None:
@@ -37,8 +38,8 @@ def test_one_and_two_workers_give_identical_trials(tmp_path: Path, small_data_di
     trials_one, trials_two = _trials(one.run_dir), _trials(two.run_dir)
     assert len(trials_one) == 2 * 24
     pd.testing.assert_frame_equal(trials_one, trials_two)
-    stage2_one = pd.read_parquet(one.run_dir / "stage2.parquet")
-    pd.testing.assert_frame_equal(stage2_one, pd.read_parquet(two.run_dir / "stage2.parquet"))
+    stage2_one = load_run(one.run_id, tmp_path / "r1").stage2
+    pd.testing.assert_frame_equal(stage2_one, load_run(two.run_id, tmp_path / "r2").stage2)
     assert set(stage2_one["scenario"]) == {"A", "B", "C"}
 
 

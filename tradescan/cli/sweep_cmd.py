@@ -65,6 +65,10 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
                         help="join this Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
     parser.add_argument("--storage", default=None, help="Optuna storage: a journal file or an RDB URL, much slower "
                         "to write (default <results>/runs/<run_id>/optuna.journal)")
+    parser.add_argument("--max-parallel-symbols", type=_positive_int, default=None,
+                        help="symbols swept at once on the shared actors (default: min(symbols, 4); same results)")
+    parser.add_argument("--full-equity", action="store_true",
+                        help="store the finalists' equity at every bar (default: each UTC day's last value)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report and Excel workbooks")
     parser.add_argument("--skip-guards", action="store_true",
@@ -101,7 +105,8 @@ def run_sweep_command(args: argparse.Namespace) -> int:
     with notices_on_stderr():
         result = run_sweep(args.directive, workers=args.workers, address=args.address, storage=args.storage,
                            data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json,
-                           skip_guards=args.skip_guards)
+                           skip_guards=args.skip_guards, max_parallel_symbols=args.max_parallel_symbols,
+                           full_equity=args.full_equity)
     manifest = result.manifest
     reports = [] if args.no_report else _write_reports(result.run_id, args.results_dir)
     if args.json:

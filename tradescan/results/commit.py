@@ -8,7 +8,8 @@ POSIX can rename one file atomically, not several, so a commit goes through a st
    removes the staging folder: the run's files were never touched.
 2. **Decide.** An empty ``READY`` file is created in the staging folder and the folder is flushed.
    From this instant the commit has happened: a crash later is rolled forward, never back.
-3. **Publish.** The tables are renamed into the run folder, the manifest last, then the staging
+3. **Publish.** The tables (a per-symbol table's part ``<table>/<SYMBOL>.parquet`` into that
+   folder) are renamed into the run folder, the manifest last, then the staging
    folder is removed. ``publish`` is idempotent; whoever finds a ``READY`` staging folder (the next
    writer, under the run lock) completes it.
 
@@ -56,9 +57,16 @@ def stage(run_dir: Path, tables: Mapping[str, Writer], manifest: bytes, token: s
     staging = run_dir / f"{STAGING_PREFIX}{token}"
     try:
         staging.mkdir(parents=True)
+        folders = set()
         for name, write in tables.items():
-            write(staging / name)
+            target = staging / name
+            if target.parent != staging and target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)  # a per-symbol table's folder
+                folders.add(target.parent)
+            write(target)
         write_bytes(staging / MANIFEST_FILE, manifest)
+        for folder in folders:
+            fsync_folder(folder)
         fsync_folder(staging)
         write_bytes(staging / READY_MARKER, b"")
         fsync_folder(staging)
@@ -75,7 +83,9 @@ def publish(run_dir: Path, staging: Path) -> None:
     """Move a decided commit's files into ``run_dir`` (tables first, manifest last); idempotent."""
     try:
         for entry in sorted(staging.iterdir()):
-            if entry.name not in (MANIFEST_FILE, READY_MARKER):
+            if entry.is_dir():
+                _publish_folder(entry, run_dir / entry.name)
+            elif entry.name not in (MANIFEST_FILE, READY_MARKER):
                 os.replace(entry, run_dir / entry.name)
         with contextlib.suppress(FileNotFoundError):  # an earlier publish got this far
             os.replace(staging / MANIFEST_FILE, run_dir / MANIFEST_FILE)
@@ -86,6 +96,14 @@ def publish(run_dir: Path, staging: Path) -> None:
         raise write_failed(run_dir, exc, kept="the commit is complete in its staging folder and is "
                            "finished by the next sweep of this run") from None
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _publish_folder(staged: Path, target: Path) -> None:
+    """Move a staged per-symbol table folder's files into the run's folder of that table."""
+    target.mkdir(exist_ok=True)
+    for part in sorted(staged.iterdir()):
+        os.replace(part, target / part.name)
+    fsync_folder(target)
 
 
 def staged_commits(run_dir: Path) -> list[Path]:

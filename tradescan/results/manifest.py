@@ -100,6 +100,7 @@ class StageSeconds(Record):
     stage1: Seconds = 0.0
     stage2: Seconds = 0.0
     guards: Seconds = 0.0
+    write: Seconds = 0.0  # committing the symbols' table files
     total: Seconds = 0.0
 
 

@@ -4,8 +4,9 @@ Layout under the results folder::
 
     catalog.json                     {"runs": {run_id: summary}} (rebuilt from the manifests if absent)
     runs/<run_id>/manifest.json      the typed run manifest (``RunManifest``)
-    runs/<run_id>/trials.parquet     stage-1 trials; stage2.parquet, finalists_trades.parquet,
-                                     finalists_equity.parquet, guards.parquet (``tradescan.results.tables``)
+    runs/<run_id>/trials/<SYMBOL>.parquet   stage-1 trials, one file per symbol written once; likewise
+                                     stage2/, trades/, equity/ (``tradescan.results.tables``);
+                                     guards.parquet (one file); older runs: trials.parquet etc.
     runs/<run_id>/optuna.journal     the run's Optuna study storage (the default; the dashboard opens it)
     runs/<run_id>/sweep.lock         held while a sweep writes the run (``tradescan.results.lock``)
     runs/<run_id>/FROZEN             present once a person froze the run
@@ -39,7 +40,7 @@ from tradescan.results.errors import FrozenRunError, ResultsFileError, ResultsWr
 from tradescan.results.files import cut, read_json_object, read_table, write_bytes, write_failed, write_table
 from tradescan.results.lock import RunLock
 from tradescan.results.manifest import SCHEMA_VERSION, RunManifest, TableRecord, utc_now
-from tradescan.results.tables import MANIFEST_FILE, TABLE_BY_FILE
+from tradescan.results.tables import MANIFEST_FILE, TABLE_BY_FILE, table_of_file, table_parts
 
 FROZEN_MARKER = "FROZEN"
 STORAGE_FILE = "optuna.journal"
@@ -172,9 +173,11 @@ class ResultsStore:
     def _commit(self, run_id: str, manifest: RunManifest, tables: dict[str, pd.DataFrame]) -> RunManifest:
         if manifest.run_id != run_id:
             raise ResultsWriteError(f"refusing to write the manifest of run {manifest.run_id} into run {run_id}")
-        unknown = sorted(set(tables) - set(TABLE_BY_FILE))
+        unknown = sorted(name for name in tables if table_of_file(name) is None)
         if unknown:
-            raise ResultsWriteError(f"unknown table file(s) {unknown}; known: {sorted(TABLE_BY_FILE)}")
+            raise ResultsWriteError(
+                f"unknown table file(s) {unknown}; known: {sorted(TABLE_BY_FILE)} or <table>/<SYMBOL>.parquet"
+            )
         token = new_token()
         records = {**manifest.tables, **{name: TableRecord(commit=token, rows=len(f)) for name, f in tables.items()}}
         committed = manifest.model_copy(update={"commit": token, "tables": records})
@@ -226,11 +229,28 @@ class ResultsStore:
     def read_table(self, run_id: str, name: str, manifest: RunManifest) -> pd.DataFrame | None:
         """Return a table as ``manifest`` lists it, ``None`` when the run has no such table.
 
+        ``name`` is a table's file (``trials.parquet``): its per-symbol parts listed in the manifest are
+        read and concatenated in the run's symbol order (a run of the older one-file layout reads that file).
+
         Raises:
-            TableMismatch: the file on disk belongs to another commit than ``manifest``'s.
-            ResultsFileError: the file is damaged or unreadable.
+            TableMismatch: a file on disk belongs to another commit than ``manifest``'s.
+            ResultsFileError: a file is damaged or unreadable.
         """
         table = TABLE_BY_FILE.get(name)
+        parts = table_parts(table, list(manifest.tables), list(manifest.symbols)) if table else []
+        if len(parts) <= 1:
+            return self._read_file(run_id, parts[0] if parts else name, manifest)
+        frames = []
+        for part in parts:
+            frame = self._read_file(run_id, part, manifest)
+            if frame is None:
+                raise TableMismatch(part)
+            frames.append(frame)
+        present = [frame for frame in frames if not frame.empty]
+        return pd.concat(present, ignore_index=True) if present else frames[0]
+
+    def _read_file(self, run_id: str, name: str, manifest: RunManifest) -> pd.DataFrame | None:
+        table = table_of_file(name)
         what = f"the {table.name if table else name} table of run {run_id}"
         path = overlay(self.run_dir(run_id), name)
         expected = manifest.tables.get(name)

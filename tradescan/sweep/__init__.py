@@ -7,17 +7,20 @@ first use so that ``import tradescan.sweep.objectives`` stays light.
 
 Modules (one concept each):
 
-* ``api``        ``run_sweep(directive, workers=, address=, storage=, data_dir=, results_dir=, progress=)``
+* ``api``        ``run_sweep(directive, workers=, address=, storage=, data_dir=, results_dir=, progress=,
+  max_parallel_symbols=, full_equity=)``
   -> ``SweepResult(run_id, run_dir, manifest, storage_url)``;
-* ``driver``     ``SweepDriver``: Ray + actors (warming up) while the first preflight runs -> per symbol
-  (preflight, bars into the object store once, stage 1, stage 2, tables) -> manifest; a failing symbol is
-  recorded, never fatal to the others;
+* ``driver``     ``SweepDriver``: Ray + actors (warming up) while the first preflight runs -> up to
+  ``max_parallel_symbols`` symbols at once on the shared pool, each in a thread (preflight, bars into the
+  object store once, stage 1, stage 2) -> each symbol's table files committed once -> manifest; a failing
+  symbol is recorded, never fatal to the others;
 * ``stage1``     TPE: batches of ``batch_size`` trials asked from an in-memory Optuna study
   (``constant_liar``), two batches in flight, told in trial order; random and grid: no study, chunks
   streamed to free actors, written in trial order;
 * ``sources``    where trials come from: ``OptunaSource`` (TPE), ``GridSource``, ``RandomSource``;
 * ``draws``      random parameter sets drawn in bulk with NumPy, fixed by (seed, symbol, trial number);
-* ``stage2``     top-k distinct COMPLETE trials re-run under the stage-2 scenarios;
+* ``stage2``     top-k distinct COMPLETE trials re-run under the stage-2 scenarios; ``equity`` thins
+  their equity to the first bar and each UTC day's last (in the actor, ``run_finalists_daily``);
 * ``evaluator``  ``EvaluatorCore`` (the Ray actor, one CPU): one ``BacktestSession`` per symbol,
   ``evaluate_batch(symbol, [params]) -> [(metrics, None) | (None, error)]``, ``run_finalists``;
 * ``usable_signals`` the "no usable signal" rule (NaN entry after the warm-up, entries without any stop):

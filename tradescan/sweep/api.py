@@ -51,6 +51,8 @@ def run_sweep(
     results_dir: str | os.PathLike[str] | None = None,
     progress: bool = False,
     skip_guards: bool = False,
+    max_parallel_symbols: int | None = None,
+    full_equity: bool = False,
 ) -> SweepResult:
     """Run a directive's two-stage sweep on Ray and store everything under its run id.
 
@@ -68,6 +70,9 @@ def run_sweep(
         results_dir: the results folder (default ``$TRADESCAN_RESULTS_DIR`` or ``./results``).
         progress: show a progress bar per symbol when stdout is a terminal.
         skip_guards: leave the guard stage out even when the directive has a ``guards:`` section.
+        max_parallel_symbols: symbols swept at once on the shared actors (default ``min(symbols, 4)``;
+            1 = one after the other). The results are the same whatever the value; it bounds memory.
+        full_equity: store the finalists' equity at every bar (default: each UTC day's last value).
 
     Raises:
         TradeScanError: the directive is invalid as a whole, the run is frozen or locked, the catalog
@@ -84,6 +89,7 @@ def run_sweep(
             warnings.warn(StaleLockWarning(note), stacklevel=2)
         with make_progress(progress) as display:
             driver = SweepDriver(plan, store, storage_url, workers=workers, address=address, progress=display,
-                                 run_guards=not skip_guards)
+                                 run_guards=not skip_guards, max_parallel_symbols=max_parallel_symbols,
+                                 full_equity=full_equity)
             manifest = driver.run()
     return SweepResult(plan.run_id, store.run_dir(plan.run_id), manifest, storage_url)

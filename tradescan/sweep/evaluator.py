@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tradescan.instruments import Instrument
+from tradescan.sweep.equity import daily_equity
 from tradescan.sweep.settings import EvaluatorSettings
 
 # (metrics of the stage-1 scenario, None, daily returns float32) or (None, error text, None)
@@ -290,6 +291,14 @@ class EvaluatorCore:
                 outcomes.append((payload, None))
             except Exception as exc:
                 outcomes.append((None, error_text(exc)))
+        return outcomes
+
+    def run_finalists_daily(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[FinalistOutcome]:
+        """``run_finalists`` with each equity curve thinned to its daily rows here, before it is sent back."""
+        outcomes = self.run_finalists(symbol, params_list)
+        for payload, _ in outcomes:
+            if payload is not None and payload["equity"] is not None:
+                payload["equity"] = daily_equity(payload["equity"])
         return outcomes
 
     def memory_bytes(self) -> dict[str, int]:

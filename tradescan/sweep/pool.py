@@ -25,6 +25,7 @@ returns, so a slow actor never leaves the other idle at a batch boundary.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -85,6 +86,10 @@ class _Running:
     chunk: list[Mapping[str, Any]]
 
 
+class PoolClosed(RuntimeError):
+    """A symbol's thread asked a pool that the stopping sweep has shut down for work."""
+
+
 def split_evenly(items: Sequence[Any], n_parts: int) -> list[list[Any]]:
     """Split ``items`` into at most ``n_parts`` contiguous, non-empty chunks of near-equal size."""
     if not items:
@@ -121,6 +126,9 @@ class EvaluatorPool:
         self._payloads: dict[str, Any] = {}
         self._slots = [self._new_slot() for _ in range(max(1, n_actors))]
         self.replacements = 0
+        # Several symbols' driver threads share the pool: replacing a dead actor happens once, under a lock.
+        self._replace_lock = threading.Lock()
+        self.closed = False
 
     def _new_slot(self, generation: int = 0) -> _Slot:
         actor_class = self._actor_class if self._actor_class is not None else remote_evaluator_class()
@@ -260,12 +268,15 @@ class EvaluatorPool:
     def _replace(self, index: int, generation: int) -> None:
         import ray
 
-        slot = self._slots[index]
-        if slot.generation != generation:
-            return  # already replaced after an earlier chunk of the same dead actor
-        ray.kill(slot.actor, no_restart=True)
-        self._slots[index] = self._new_slot(generation + 1)
-        self.replacements += 1
+        with self._replace_lock:
+            if self.closed:
+                raise PoolClosed("the evaluator pool was shut down (the sweep is stopping)")
+            slot = self._slots[index]
+            if slot.generation != generation:
+                return  # already replaced after an earlier chunk of the same dead actor
+            ray.kill(slot.actor, no_restart=True)
+            self._slots[index] = self._new_slot(generation + 1)
+            self.replacements += 1
 
     def _call(self, index: int, symbol: str, method: str, chunk: list[Mapping[str, Any]]) -> list[Any]:
         """Run ``chunk`` on a ready actor, its limit counted from the call (startup is not a trial's time)."""
@@ -389,6 +400,7 @@ class EvaluatorPool:
         """Kill every actor (the Ray runtime itself is left alone)."""
         import ray
 
-        for slot in self._slots:
-            ray.kill(slot.actor, no_restart=True)
-        self._slots = []
+        with self._replace_lock:
+            self.closed = True
+            for slot in self._slots:
+                ray.kill(slot.actor, no_restart=True)

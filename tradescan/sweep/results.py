@@ -7,7 +7,8 @@ the sweep's objects into rows in that shape:
 * stage2: one row per symbol × finalist × scenario: ``symbol, rank, trial, scenario, stage1_value,
   error, params_json, param_<name>…`` plus that scenario's metrics;
 * trades / equity: the finalists' trades and equity with ``symbol`` and ``rank`` in front (equity:
-  ``time`` and one column per scenario, long over time).
+  ``time`` and one column per scenario, long over time; daily unless the full curve was asked for,
+  ``tradescan.sweep.equity``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def finalist_trades(symbol: str, finalists: Iterable[Finalist]) -> list[pd.DataF
 
 
 def finalist_equity(symbol: str, finalists: Iterable[Finalist]) -> list[pd.DataFrame]:
-    """Return each finalist's equity (time, one column per scenario) with ``symbol`` and ``rank``."""
+    """Return each finalist's equity (time, one column per scenario) with ``symbol`` and ``rank``.
+
+    The equity is as stage 2 returned it: daily (``tradescan.sweep.equity``) unless the full curve was asked.
+    """
     frames = []
     for finalist in finalists:
         if finalist.equity is not None:

@@ -58,11 +58,23 @@ def select_finalists(trials: list[FrozenTrial], top_k: int) -> list[FrozenTrial]
     return chosen
 
 
-def run_stage2(pool: EvaluatorPool, symbol: str, trials: list[FrozenTrial], top_k: int) -> Stage2Result:
-    """Re-run the finalists of ``symbol`` on the actors under the stage-2 scenarios."""
+def run_stage2(
+    pool: EvaluatorPool, symbol: str, trials: list[FrozenTrial], top_k: int, *, full_equity: bool = False
+) -> Stage2Result:
+    """Re-run the finalists of ``symbol`` on the actors under the stage-2 scenarios.
+
+    Args:
+        pool: the actors.
+        symbol: the symbol (its bars are loaded in the actors).
+        trials: its stage-1 trials.
+        top_k: how many distinct finalists.
+        full_equity: return every bar's equity; by default the actors send each UTC day's last value
+            (``tradescan.sweep.equity``), a hundredth of the bytes at H1.
+    """
     started = time.perf_counter()
     finalists = [Finalist(rank, trial) for rank, trial in enumerate(select_finalists(trials, top_k), start=1)]
-    outcomes = pool.map(symbol, "run_finalists", [f.trial.params for f in finalists]) if finalists else []
+    method = "run_finalists" if full_equity else "run_finalists_daily"
+    outcomes = pool.map(symbol, method, [f.trial.params for f in finalists]) if finalists else []
     for finalist, outcome in zip(finalists, outcomes, strict=True):
         payload, error = (None, outcome.reason) if isinstance(outcome, TrialLost) else outcome
         if payload is None:
