@@ -146,8 +146,8 @@ def test_a_stuck_trial_fails_at_the_time_limit_and_the_sweep_finishes(
     assert stuck["state"] == "FAIL" and stuck["error"] == "exceeded the 2 s trial time limit"
     assert (trials[trials["param_x"] != 7]["state"] == "COMPLETE").all()
     assert result.status == "complete"
-    assert result.manifest["symbols"]["EURUSD"]["trials"] == {"total": 20, "resumed": 0, "ran": 20,
-                                                              "COMPLETE": 19, "FAIL": 1}
+    counts = result.manifest.symbols["EURUSD"].trials
+    assert (counts.total, counts.resumed, counts.ran, counts.complete, counts.fail) == (20, 0, 20, 19, 1)
 
 
 def test_a_symbol_without_data_is_blocked_and_the_other_finishes(tmp_path: Path, small_data_dir: Path) -> None:
