@@ -27,7 +27,7 @@ def test_json_layout_names() -> None:
     assert document["symbols"]["EURUSD"]["trials"] == {"total": 4, "resumed": 0, "ran": 4, "complete": 4,
                                                       "fail": 0, "pruned": 0}
     assert document["stage_seconds"] == {"startup": 0.0, "ray_init": 0.0, "preflight": 0.0, "stage1": 0.0,
-                                         "stage2": 0.0, "write": 0.0, "total": 0.0}
+                                         "stage2": 0.0, "guards": 0.0, "write": 0.0, "total": 0.0}
 
 
 @pytest.mark.parametrize(

@@ -269,8 +269,9 @@ def run_top_command(args: argparse.Namespace) -> int:
         finalists = [f for f in finalists if verdicts.get((f.symbol, f.rank), {}).get("prod_ready")]
     labels = {(f.symbol, f.rank): verdict_label(verdicts.get((f.symbol, f.rank))) for f in finalists}
     if args.format == "json":
-        print_json([{**finalist.as_json(), "verdict": verdicts.get((finalist.symbol, finalist.rank))}
-                    for finalist in finalists])
+        guarded = bool(run.manifest.guards)  # a run without a guard stage keeps its plain entries
+        print_json([{**finalist.as_json(), **({"verdict": verdicts.get((finalist.symbol, finalist.rank))}
+                                             if guarded else {})} for finalist in finalists])
     elif args.format == "yaml":
         print(format_top_yaml(finalists, run.manifest), end="")
     elif args.format == "csv":
