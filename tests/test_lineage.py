@@ -65,8 +65,8 @@ def test_budget_only_fields_leave_the_run_id_alone() -> None:
         parse_directive({**BASE, "search": {"trials": 300, "seed": 1}, "stage2": {"top_k": 25}}), **INPUTS
     )
     assert raised.run_id == base.run_id and raised.hash == base.hash
-    assert base.budget == {"search.trials": 50, "stage2.top_k": 10, "guards": None}
-    assert raised.budget == {"search.trials": 300, "stage2.top_k": 25, "guards": None}
+    assert base.budget == {"search.trials": 50, "stage2.top_k": 10, "trial_timeout_s": 300, "guards": None}
+    assert raised.budget == {"search.trials": 300, "stage2.top_k": 25, "trial_timeout_s": 300, "guards": None}
     guarded = compute_lineage(parse_directive({**BASE, "guards": {"preset": "screen"}}), **INPUTS)  # type: ignore[arg-type]
     assert guarded.run_id == base.run_id  # guard settings change no stage-1/2 number: same run
     assert raised.directive["search"]["trials"] == 300  # the manifest still records the budget asked for

@@ -51,16 +51,18 @@ def strategy_dirs(extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Pat
             a folder, the file-system root, or writable by every user.
     """
     env_path = os.environ.get(STRATEGY_PATH_ENV, "")
-    return list(_checked_dirs(os.getcwd(), env_path, tuple(os.fspath(p) for p in extra_dirs)))
+    cwd = os.getcwd()
+    has_working = (Path(cwd) / "strategies").is_dir()  # outside the cache: a folder made later is seen
+    return list(_checked_dirs(cwd, has_working, env_path, tuple(os.fspath(p) for p in extra_dirs)))
 
 
 @functools.lru_cache(maxsize=64)
-def _checked_dirs(cwd: str, env_path: str, extra_dirs: tuple[str, ...]) -> tuple[Path, ...]:
+def _checked_dirs(cwd: str, has_working: bool, env_path: str, extra_dirs: tuple[str, ...]) -> tuple[Path, ...]:
     # Checking and resolving costs system calls per path component (a tenth of a 100k-bar backtest);
-    # the answer depends only on these three inputs (a failed check raises and is not cached).
+    # the answer depends only on these inputs (a failed check raises and is not cached).
     candidates = [STRATEGIES_DIR]
     working = Path(cwd) / "strategies"
-    if working.is_dir():
+    if has_working:
         candidates.append(_checked_folder(working, f"./strategies of the working directory ({working})"))
     candidates += [
         _checked_folder(Path(p), f"{STRATEGY_PATH_ENV} entry {p!r}") for p in env_path.split(os.pathsep) if p
