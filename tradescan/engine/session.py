@@ -2,7 +2,8 @@
 
 Everything that depends only on the bars and the settings — TR and ATR14, the per-scenario cost
 arrays, the regime codes, the value of a price unit in account currency, the index of each day's
-last bar — is computed once in the constructor. ``evaluate`` then costs one strategy call (whose
+last bar — is computed once per session (the ATR14-based arrays on the first evaluation, after the
+strategy's own indicators, so a strategy's ATR(14) is shared and not computed twice). ``evaluate`` then costs one strategy call (whose
 indicators the ``Bars`` cache keeps across calls), one kernel pass for all scenarios and the metrics;
 it never touches pandas. ``run`` does the same and builds the full ``BacktestResult`` frames.
 """
@@ -124,27 +125,55 @@ class BacktestSession:
         self._strategies: dict[str, Strategy] = {}
 
     def _prepare_arrays(self, conversion: np.ndarray | None) -> None:
+        # The look-ups that can fail (scenario, spread, slippage, currency) run here; the per-bar
+        # arrays built from ATR14 are made on first use, after the first strategy call: a strategy
+        # asking for ATR(14) then computes it (maybe fused with its other indicators) and the session
+        # takes that very array from the bars' cache (same key) instead of a pass of its own.
         bars = self.bars
-        # Through the bars' cache: a strategy asking for ATR(14) gets this very array (same key).
-        self.atr14 = bars.cached(
-            ("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
-        )
         self._scenario_costs = resolve_scenarios(self.broker, self.scenarios)
-        spread = self.broker.symbol_spread(bars.symbol)
-        slippage = self.broker.slippage_for(bars.symbol)
-        # TR is computed on the fly inside the ratio: one pass less, and no TR array unless asked for.
-        ratio = tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, self.atr14)
-        self.cost_pips = cost_pips_per_bar(np.empty(0), self.atr14, spread.pips, slippage, self._scenario_costs,
-                                           ratio=ratio)
-        self.cost_fraction = cost_fraction_per_bar(
-            np.empty(0), self.atr14, spread.bps, slippage, self._scenario_costs, ratio=ratio
-        )
-        self.cost_pips.flags.writeable = False
-        self.cost_fraction.flags.writeable = False
+        self._spread = self.broker.symbol_spread(bars.symbol)
+        self._slippage = self.broker.slippage_for(bars.symbol)
+        self._atr14: np.ndarray | None = None
+        self._cost_arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._price_value = price_value(self.instrument, self.capital.currency, len(bars), conversion)
         self.day_end_idx = bars.cached(("day_end_index",), lambda: metrics.day_end_index(bars.time))
         self._commission_per_unit_side = self.broker.commission_per_lot / self.instrument.contract_size
         self._regime: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def atr14(self) -> np.ndarray:
+        """Return Wilder's ATR(14) of the bars (through their cache; computed on first use)."""
+        if self._atr14 is None:
+            bars = self.bars
+            self._atr14 = bars.cached(
+                ("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
+            )
+        return self._atr14
+
+    @property
+    def cost_pips(self) -> np.ndarray:
+        """Return ``cost_pips[n_scenarios, n_bars]`` (``costs.cost_pips_per_bar``), read-only."""
+        return self._costs()[0]
+
+    @property
+    def cost_fraction(self) -> np.ndarray:
+        """Return ``cost_fraction[n_scenarios, n_bars]`` (``costs.cost_fraction_per_bar``), read-only."""
+        return self._costs()[1]
+
+    def _costs(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._cost_arrays is None:
+            bars, atr14 = self.bars, self.atr14
+            # TR is computed on the fly inside the ratio: one pass less, and no TR array unless asked for.
+            ratio = tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, atr14)
+            cost_pips = cost_pips_per_bar(np.empty(0), atr14, self._spread.pips, self._slippage,
+                                          self._scenario_costs, ratio=ratio)
+            cost_fraction = cost_fraction_per_bar(
+                np.empty(0), atr14, self._spread.bps, self._slippage, self._scenario_costs, ratio=ratio
+            )
+            cost_pips.flags.writeable = False
+            cost_fraction.flags.writeable = False
+            self._cost_arrays = (cost_pips, cost_fraction)
+        return self._cost_arrays
 
     @property
     def true_range(self) -> np.ndarray:
@@ -240,19 +269,25 @@ class BacktestSession:
             raise TradeScanError(f"{strategy.name}.signals must return Signals, got {type(raw).__name__}")
         return raw.validated(len(self.bars), strategy_name=strategy.name)
 
-    def _rows(
-        self, scenarios: Sequence[str] | None
-    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
-        # the bps cost rows are None when they are all 0: the kernel compiled without them runs
+    def _selection(self, scenarios: Sequence[str] | None) -> tuple[str, ...]:
+        """Return the scenario names to run, checked against the session's (before any work)."""
         names = self.scenarios if scenarios is None else tuple(str(name) for name in scenarios)
-        cached = self._row_cache.get(names)
-        if cached is None:
+        if names not in self._row_cache:
             for name in names:
                 if name not in self.scenarios:
                     raise UnknownNameError(did_you_mean(name, self.scenarios, what="scenario of this session"))
             problem = scenario_names_problem(names)
             if problem:
                 raise TradeScanError(f"{problem} (this session runs {list(self.scenarios)})")
+        return names
+
+    def _rows(
+        self, scenarios: Sequence[str] | None
+    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
+        # the bps cost rows are None when they are all 0: the kernel compiled without them runs
+        names = self._selection(scenarios)
+        cached = self._row_cache.get(names)
+        if cached is None:
             rows = [self.scenarios.index(name) for name in names]
             costs = np.ascontiguousarray(self.cost_pips[rows])
             fractions = np.ascontiguousarray(self.cost_fraction[rows])
@@ -276,11 +311,12 @@ class BacktestSession:
     ) -> tuple[tuple[str, ...], list[np.ndarray], np.ndarray, BaseModel]:
         instance = self._strategy(strategy)
         parsed = instance.parse_params(params)
+        self._selection(scenarios)  # a bad scenario name fails before the strategy runs
+        signals = self._signals(instance, parsed)  # first: its ATR(14), if any, serves the costs
         names, cost_pips, cost_fraction, equity = self._rows(scenarios)
         trade_buffer = self._trade_buffers.get(names) if reuse_buffers else None
         if not reuse_buffers:
             equity = np.empty_like(cost_pips)
-        signals = self._signals(instance, parsed)
         bars, capital, broker = self.bars, self.capital, self.broker
         trades, trade_buffer = simulate(
             KernelBars(bars.open, bars.high, bars.low, bars.close),
