@@ -11,6 +11,7 @@ it never touches pandas. ``run`` does the same and builds the full ``BacktestRes
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 from tradescan import indicators, metrics
 from tradescan._signal_check import any_nonzero_nb, any_number_nb
 from tradescan.bars import Bars
-from tradescan.engine.broker import resolve_scenarios
+from tradescan.engine.broker import ScenarioCosts, resolve_scenarios
 from tradescan.engine.capital import price_value
 from tradescan.engine.config import BacktestConfig, scenario_names_problem
 from tradescan.engine.costs import cost_fraction_per_bar, cost_pips_per_bar, tr_atr_ratio_from_prices
@@ -53,6 +54,12 @@ def _labels_at_signals(bars: Bars, settings: RegimeSettings, atr14: np.ndarray, 
     signal_idx = records["signal_idx"]
     labels[signal_idx] = regime_labels(vol_code[signal_idx], spike[signal_idx])
     return labels
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def kernel_signals(signals: Signals, risk_distance_fallback: np.ndarray, warmup: int) -> KernelSignals:
@@ -134,7 +141,9 @@ class BacktestSession:
         self._spread = self.broker.symbol_spread(bars.symbol)
         self._slippage = self.broker.slippage_for(bars.symbol)
         self._atr14: np.ndarray | None = None
-        self._cost_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._ratio: np.ndarray | None = None
+        self._pips: np.ndarray | None = None
+        self._fraction: np.ndarray | None = None
         self._price_value = price_value(self.instrument, self.capital.currency, len(bars), conversion)
         self.day_end_idx = bars.cached(("day_end_index",), lambda: metrics.day_end_index(bars.time))
         self._commission_per_unit_side = self.broker.commission_per_lot / self.instrument.contract_size
@@ -153,27 +162,34 @@ class BacktestSession:
     @property
     def cost_pips(self) -> np.ndarray:
         """Return ``cost_pips[n_scenarios, n_bars]`` (``costs.cost_pips_per_bar``), read-only."""
-        return self._costs()[0]
+        return _read_only(self._cost_pips())
 
     @property
     def cost_fraction(self) -> np.ndarray:
         """Return ``cost_fraction[n_scenarios, n_bars]`` (``costs.cost_fraction_per_bar``), read-only."""
-        return self._costs()[1]
+        return _read_only(self._cost_fraction())
 
-    def _costs(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._cost_arrays is None:
-            bars, atr14 = self.bars, self.atr14
+    # The cost arrays are kept writable (the kernel is compiled for writable arrays and never writes
+    # them); the public properties hand out read-only views. Each is made on first use: a broker
+    # with no basis-point cost never needs the fraction array (see _bps_free).
+
+    def _tr_atr_ratio(self) -> np.ndarray:
+        if self._ratio is None:
             # TR is computed on the fly inside the ratio: one pass less, and no TR array unless asked for.
-            ratio = tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, atr14)
-            cost_pips = cost_pips_per_bar(np.empty(0), atr14, self._spread.pips, self._slippage,
-                                          self._scenario_costs, ratio=ratio)
-            cost_fraction = cost_fraction_per_bar(
-                np.empty(0), atr14, self._spread.bps, self._slippage, self._scenario_costs, ratio=ratio
-            )
-            cost_pips.flags.writeable = False
-            cost_fraction.flags.writeable = False
-            self._cost_arrays = (cost_pips, cost_fraction)
-        return self._cost_arrays
+            self._ratio = tr_atr_ratio_from_prices(self.bars.high, self.bars.low, self.bars.close, self.atr14)
+        return self._ratio
+
+    def _cost_pips(self) -> np.ndarray:
+        if self._pips is None:
+            self._pips = cost_pips_per_bar(np.empty(0), self.atr14, self._spread.pips, self._slippage,
+                                           self._scenario_costs, ratio=self._tr_atr_ratio())
+        return self._pips
+
+    def _cost_fraction(self) -> np.ndarray:
+        if self._fraction is None:
+            self._fraction = cost_fraction_per_bar(np.empty(0), self.atr14, self._spread.bps, self._slippage,
+                                                   self._scenario_costs, ratio=self._tr_atr_ratio())
+        return self._fraction
 
     @property
     def true_range(self) -> np.ndarray:
@@ -289,11 +305,30 @@ class BacktestSession:
         cached = self._row_cache.get(names)
         if cached is None:
             rows = [self.scenarios.index(name) for name in names]
-            costs = np.ascontiguousarray(self.cost_pips[rows])
-            fractions = np.ascontiguousarray(self.cost_fraction[rows])
-            cached = (costs, fractions if fractions.any() else None, np.empty_like(costs))
+            all_rows = rows == list(range(len(self.scenarios)))
+            # every scenario in order: the session's own array (the kernel never writes it), no copy
+            cost_pips = self._cost_pips()
+            costs = cost_pips if all_rows else np.ascontiguousarray(cost_pips[rows])
+            fractions = None
+            if not self._bps_free([self._scenario_costs[row] for row in rows]):
+                cost_fraction = self._cost_fraction()
+                fractions = cost_fraction if all_rows else np.ascontiguousarray(cost_fraction[rows])
+                fractions = fractions if fractions.any() else None
+            cached = (costs, fractions, np.empty(costs.shape))
             self._row_cache[names] = cached
         return names, cached[0], cached[1], cached[2]
+
+    def _bps_free(self, scenarios: Sequence[ScenarioCosts]) -> bool:
+        """Return whether every ``cost_fraction`` of these scenarios is 0 without building the array.
+
+        It is when every basis-point term is 0 and every multiplier finite: each term is then 0
+        times a finite number (the TR/ATR ratio is always finite), as ``fractions.any()`` would find.
+        """
+        slippage = self._slippage
+        terms = [self._spread.bps, slippage.base_bps, slippage.atr_k_bps]
+        terms += [scenario.slippage_add_bps for scenario in scenarios]
+        factors = [slippage.spike_mult] + [s.spread_mult for s in scenarios] + [s.slippage_mult for s in scenarios]
+        return all(term == 0.0 for term in terms) and all(math.isfinite(factor) for factor in factors)
 
     def _warmup(self, strategy: Strategy, params: BaseModel) -> int:
         warmup = strategy.warmup(params)
