@@ -72,13 +72,18 @@ def _indicators(bars: Bars, params: TrendEmaAtrAdx.Params) -> tuple[np.ndarray, 
     if missing[3] and sum(missing) >= 2:
         fused = ema_pair_atr_adx(bars.high, bars.low, bars.close, params.ema_fast, params.ema_slow,
                                  params.atr_period, params.adx_period)
-        return tuple(bars.cached(key, lambda values=values: values) for key, values in zip(keys, fused, strict=True))
+        return tuple(_cached_as(bars, key, values) for key, values in zip(keys, fused, strict=True))
     return (
         bars.cached(keys[0], lambda: ema(bars.close, params.ema_fast)),
         bars.cached(keys[1], lambda: ema(bars.close, params.ema_slow)),
         bars.cached(keys[2], lambda: atr(bars.high, bars.low, bars.close, params.atr_period)),
         bars.cached(keys[3], lambda: adx(bars.high, bars.low, bars.close, params.adx_period)),
     )
+
+
+def _cached_as(bars: Bars, key: tuple[str, int], values: np.ndarray) -> np.ndarray:
+    """Store ``values`` under ``key`` unless the cache has it already; return the cached array."""
+    return bars.cached(key, lambda: values)
 
 
 @njit(cache=True)
