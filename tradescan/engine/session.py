@@ -5,7 +5,8 @@ arrays, the regime codes, the value of a price unit in account currency, the ind
 last bar — is computed once per session (the ATR14-based arrays on the first evaluation, after the
 strategy's own indicators, so a strategy's ATR(14) is shared and not computed twice). ``evaluate``
 then costs one strategy call (whose indicators the ``Bars`` cache keeps across calls), one kernel
-pass for all scenarios and the metrics; it never touches pandas. ``run`` does the same and builds the full ``BacktestResult`` frames.
+pass for all scenarios and the metrics; it never touches pandas. ``run`` does the same and builds
+the full ``BacktestResult`` frames.
 """
 
 from __future__ import annotations
