@@ -103,6 +103,10 @@ class Bars:
         self._cache.move_to_end(key)
         return value  # type: ignore[return-value]
 
+    def is_cached(self, key: Hashable) -> bool:
+        """Return whether an array is stored under ``key`` (to compute several missing ones in one pass)."""
+        return key in self._cache
+
     def clear_cache(self) -> None:
         """Drop every cached indicator (benchmarks use it to time a cold evaluation)."""
         self._cache.clear()

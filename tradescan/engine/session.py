@@ -2,14 +2,17 @@
 
 Everything that depends only on the bars and the settings — TR and ATR14, the per-scenario cost
 arrays, the regime codes, the value of a price unit in account currency, the index of each day's
-last bar — is computed once in the constructor. ``evaluate`` then costs one strategy call (whose
-indicators the ``Bars`` cache keeps across calls), one kernel pass for all scenarios and the metrics;
-it never touches pandas. ``run`` does the same and builds the full ``BacktestResult`` frames.
+last bar — is computed once per session (the ATR14-based arrays on the first evaluation, after the
+strategy's own indicators, so a strategy's ATR(14) is shared and not computed twice). ``evaluate``
+then costs one strategy call (whose indicators the ``Bars`` cache keeps across calls), one kernel
+pass for all scenarios and the metrics; it never touches pandas. ``run`` does the same and builds
+the full ``BacktestResult`` frames.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,7 +22,7 @@ from pydantic import BaseModel
 from tradescan import indicators, metrics
 from tradescan._signal_check import any_nonzero_nb, any_number_nb
 from tradescan.bars import Bars
-from tradescan.engine.broker import resolve_scenarios
+from tradescan.engine.broker import ScenarioCosts, resolve_scenarios
 from tradescan.engine.capital import price_value
 from tradescan.engine.config import BacktestConfig, scenario_names_problem
 from tradescan.engine.costs import cost_fraction_per_bar, cost_pips_per_bar, tr_atr_ratio_from_prices
@@ -52,6 +55,12 @@ def _labels_at_signals(bars: Bars, settings: RegimeSettings, atr14: np.ndarray, 
     signal_idx = records["signal_idx"]
     labels[signal_idx] = regime_labels(vol_code[signal_idx], spike[signal_idx])
     return labels
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 def kernel_signals(signals: Signals, risk_distance_fallback: np.ndarray, warmup: int) -> KernelSignals:
@@ -124,27 +133,64 @@ class BacktestSession:
         self._strategies: dict[str, Strategy] = {}
 
     def _prepare_arrays(self, conversion: np.ndarray | None) -> None:
+        # The look-ups that can fail (scenario, spread, slippage, currency) run here; the per-bar
+        # arrays built from ATR14 are made on first use, after the first strategy call: a strategy
+        # asking for ATR(14) then computes it (maybe fused with its other indicators) and the session
+        # takes that very array from the bars' cache (same key) instead of a pass of its own.
         bars = self.bars
-        # Through the bars' cache: a strategy asking for ATR(14) gets this very array (same key).
-        self.atr14 = bars.cached(
-            ("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
-        )
         self._scenario_costs = resolve_scenarios(self.broker, self.scenarios)
-        spread = self.broker.symbol_spread(bars.symbol)
-        slippage = self.broker.slippage_for(bars.symbol)
-        # TR is computed on the fly inside the ratio: one pass less, and no TR array unless asked for.
-        ratio = tr_atr_ratio_from_prices(bars.high, bars.low, bars.close, self.atr14)
-        self.cost_pips = cost_pips_per_bar(np.empty(0), self.atr14, spread.pips, slippage, self._scenario_costs,
-                                           ratio=ratio)
-        self.cost_fraction = cost_fraction_per_bar(
-            np.empty(0), self.atr14, spread.bps, slippage, self._scenario_costs, ratio=ratio
-        )
-        self.cost_pips.flags.writeable = False
-        self.cost_fraction.flags.writeable = False
+        self._spread = self.broker.symbol_spread(bars.symbol)
+        self._slippage = self.broker.slippage_for(bars.symbol)
+        self._atr14: np.ndarray | None = None
+        self._ratio: np.ndarray | None = None
+        self._pips: np.ndarray | None = None
+        self._fraction: np.ndarray | None = None
         self._price_value = price_value(self.instrument, self.capital.currency, len(bars), conversion)
         self.day_end_idx = bars.cached(("day_end_index",), lambda: metrics.day_end_index(bars.time))
         self._commission_per_unit_side = self.broker.commission_per_lot / self.instrument.contract_size
         self._regime: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def atr14(self) -> np.ndarray:
+        """Return Wilder's ATR(14) of the bars (through their cache; computed on first use)."""
+        if self._atr14 is None:
+            bars = self.bars
+            self._atr14 = bars.cached(
+                ("atr", ATR_PERIOD), lambda: indicators.atr(bars.high, bars.low, bars.close, ATR_PERIOD)
+            )
+        return self._atr14
+
+    @property
+    def cost_pips(self) -> np.ndarray:
+        """Return ``cost_pips[n_scenarios, n_bars]`` (``costs.cost_pips_per_bar``), read-only."""
+        return _read_only(self._cost_pips())
+
+    @property
+    def cost_fraction(self) -> np.ndarray:
+        """Return ``cost_fraction[n_scenarios, n_bars]`` (``costs.cost_fraction_per_bar``), read-only."""
+        return _read_only(self._cost_fraction())
+
+    # The cost arrays are kept writable (the kernel is compiled for writable arrays and never writes
+    # them); the public properties hand out read-only views. Each is made on first use: a broker
+    # with no basis-point cost never needs the fraction array (see _bps_free).
+
+    def _tr_atr_ratio(self) -> np.ndarray:
+        if self._ratio is None:
+            # TR is computed on the fly inside the ratio: one pass less, and no TR array unless asked for.
+            self._ratio = tr_atr_ratio_from_prices(self.bars.high, self.bars.low, self.bars.close, self.atr14)
+        return self._ratio
+
+    def _cost_pips(self) -> np.ndarray:
+        if self._pips is None:
+            self._pips = cost_pips_per_bar(np.empty(0), self.atr14, self._spread.pips, self._slippage,
+                                           self._scenario_costs, ratio=self._tr_atr_ratio())
+        return self._pips
+
+    def _cost_fraction(self) -> np.ndarray:
+        if self._fraction is None:
+            self._fraction = cost_fraction_per_bar(np.empty(0), self.atr14, self._spread.bps, self._slippage,
+                                                   self._scenario_costs, ratio=self._tr_atr_ratio())
+        return self._fraction
 
     @property
     def true_range(self) -> np.ndarray:
@@ -240,25 +286,50 @@ class BacktestSession:
             raise TradeScanError(f"{strategy.name}.signals must return Signals, got {type(raw).__name__}")
         return raw.validated(len(self.bars), strategy_name=strategy.name)
 
-    def _rows(
-        self, scenarios: Sequence[str] | None
-    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
-        # the bps cost rows are None when they are all 0: the kernel compiled without them runs
+    def _selection(self, scenarios: Sequence[str] | None) -> tuple[str, ...]:
+        """Return the scenario names to run, checked against the session's (before any work)."""
         names = self.scenarios if scenarios is None else tuple(str(name) for name in scenarios)
-        cached = self._row_cache.get(names)
-        if cached is None:
+        if names not in self._row_cache:
             for name in names:
                 if name not in self.scenarios:
                     raise UnknownNameError(did_you_mean(name, self.scenarios, what="scenario of this session"))
             problem = scenario_names_problem(names)
             if problem:
                 raise TradeScanError(f"{problem} (this session runs {list(self.scenarios)})")
+        return names
+
+    def _rows(
+        self, scenarios: Sequence[str] | None
+    ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray | None, np.ndarray]:
+        # the bps cost rows are None when they are all 0: the kernel compiled without them runs
+        names = self._selection(scenarios)
+        cached = self._row_cache.get(names)
+        if cached is None:
             rows = [self.scenarios.index(name) for name in names]
-            costs = np.ascontiguousarray(self.cost_pips[rows])
-            fractions = np.ascontiguousarray(self.cost_fraction[rows])
-            cached = (costs, fractions if fractions.any() else None, np.empty_like(costs))
+            all_rows = rows == list(range(len(self.scenarios)))
+            # every scenario in order: the session's own array (the kernel never writes it), no copy
+            cost_pips = self._cost_pips()
+            costs = cost_pips if all_rows else np.ascontiguousarray(cost_pips[rows])
+            fractions = None
+            if not self._bps_free([self._scenario_costs[row] for row in rows]):
+                cost_fraction = self._cost_fraction()
+                fractions = cost_fraction if all_rows else np.ascontiguousarray(cost_fraction[rows])
+                fractions = fractions if fractions.any() else None
+            cached = (costs, fractions, np.empty(costs.shape))
             self._row_cache[names] = cached
         return names, cached[0], cached[1], cached[2]
+
+    def _bps_free(self, scenarios: Sequence[ScenarioCosts]) -> bool:
+        """Return whether every ``cost_fraction`` of these scenarios is 0 without building the array.
+
+        It is when every basis-point term is 0 and every multiplier finite: each term is then 0
+        times a finite number (the TR/ATR ratio is always finite), as ``fractions.any()`` would find.
+        """
+        slippage = self._slippage
+        terms = [self._spread.bps, slippage.base_bps, slippage.atr_k_bps]
+        terms += [scenario.slippage_add_bps for scenario in scenarios]
+        factors = [slippage.spike_mult] + [s.spread_mult for s in scenarios] + [s.slippage_mult for s in scenarios]
+        return all(term == 0.0 for term in terms) and all(math.isfinite(factor) for factor in factors)
 
     def _warmup(self, strategy: Strategy, params: BaseModel) -> int:
         warmup = strategy.warmup(params)
@@ -276,11 +347,12 @@ class BacktestSession:
     ) -> tuple[tuple[str, ...], list[np.ndarray], np.ndarray, BaseModel]:
         instance = self._strategy(strategy)
         parsed = instance.parse_params(params)
+        self._selection(scenarios)  # a bad scenario name fails before the strategy runs
+        signals = self._signals(instance, parsed)  # first: its ATR(14), if any, serves the costs
         names, cost_pips, cost_fraction, equity = self._rows(scenarios)
         trade_buffer = self._trade_buffers.get(names) if reuse_buffers else None
         if not reuse_buffers:
             equity = np.empty_like(cost_pips)
-        signals = self._signals(instance, parsed)
         bars, capital, broker = self.bars, self.capital, self.broker
         trades, trade_buffer = simulate(
             KernelBars(bars.open, bars.high, bars.low, bars.close),

@@ -2,8 +2,9 @@
 
 One module per family: ``moving_averages`` (sma, ema, kama), ``volatility`` (true_range, atr,
 bollinger_bands, atr_distance), ``trend`` (adx, macd), ``momentum`` (rsi, stochastic, cci),
-``rolling`` (rolling_zscore, rolling_max, rolling_min, donchian, shift, slope) and ``tradingview``
-(atr_tradingview, supertrend); every public name is importable from ``tradescan.indicators``.
+``rolling`` (rolling_zscore, rolling_max, rolling_min, donchian, shift, slope), ``tradingview``
+(atr_tradingview, supertrend) and ``fused`` (ema_pair_atr_adx: two EMAs, ATR and ADX in one pass,
+equal bit for bit to the four functions); every public name is importable from ``tradescan.indicators``.
 
 Equal to TA-Lib: ``sma``, ``ema``, ``kama``, ``true_range``, ``atr``, ``adx``, ``macd``, ``rsi``,
 ``stochastic``, ``cci``, ``bollinger_bands``, ``rolling_max``/``rolling_min`` (and so ``donchian``)
@@ -40,6 +41,7 @@ for callers inside ``@njit`` code.
 from __future__ import annotations
 
 from tradescan.indicators.cache import cached
+from tradescan.indicators.fused import TrendSet, ema_pair_atr_adx, ema_pair_atr_adx_nb
 from tradescan.indicators.momentum import Stochastic, cci, cci_nb, rsi, rsi_nb, stochastic, stochastic_nb
 from tradescan.indicators.moving_averages import ema, ema_nb, kama, kama_nb, sma, sma_nb
 from tradescan.indicators.rolling import (
@@ -82,6 +84,7 @@ __all__ = [
     "DonchianChannel",
     "Stochastic",
     "SuperTrend",
+    "TrendSet",
     "adx",
     "adx_nb",
     "atr",
@@ -96,6 +99,8 @@ __all__ = [
     "donchian",
     "ema",
     "ema_nb",
+    "ema_pair_atr_adx",
+    "ema_pair_atr_adx_nb",
     "kama",
     "kama_nb",
     "macd",
