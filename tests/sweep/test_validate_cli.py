@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sweep"))
-from conftest import ray_cluster, write_directive  # noqa: F401  (the session's Ray fixture)
+from conftest import write_directive
 
 from tradescan import data
 from tradescan.cli import main
@@ -35,7 +35,7 @@ def random_walk(n_bars: int, seed: int) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def walk_run(tmp_path_factory: pytest.TempPathFactory, ray_cluster: Any) -> dict[str, Any]:  # noqa: F811
+def walk_run(tmp_path_factory: pytest.TempPathFactory, ray_cluster: Any) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("walk")
     data.write_dataset(random_walk(N_BARS, 1), "BTCUSDT", "H1", data_dir=folder / "data")
     directive = write_directive(folder, symbols=["BTCUSDT"], search={"sampler": "random", "trials": 16, "seed": 3},
