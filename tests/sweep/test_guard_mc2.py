@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from tradescan.engine.broker import SymbolSpread
+from tradescan.guards import mc_cost_noise
 from tradescan.sweep.guard_stage import split_trade_costs
 
 
@@ -33,3 +34,14 @@ def test_bps_spread_is_charged_on_both_fills_raw_prices() -> None:
     assert costs.spread_cost.tolist() == [25.0, 0.0]
     assert costs.slippage_cost.tolist() == [25.0, 0.0]
     assert costs.gross_pnl.tolist() == [500.0, -10.0]
+
+
+def test_unit_multipliers_give_the_net_pnl_on_every_path() -> None:
+    trades = pd.DataFrame({"pnl": [70.0, -40.0], "cost": [30.0, 15.0], "commission": [4.0, 2.0],
+                           "cost_pips": [2.6, 1.3]})
+    costs = split_trade_costs(trades, SymbolSpread(pips=1.0, bps=0.0), spread_mult=1.3)
+    fixed = mc_cost_noise(costs, seed=3, n_paths=4, spread_mult_range=(1.0, 1.0), slippage_mult_range=(1.0, 1.0))
+    assert fixed.net_pnl.tolist() == [30.0] * 4
+    # spread x2, slippage x0: both trades pay 13.0 more spread, trade 0 saves its 13.0 slippage
+    moved = mc_cost_noise(costs, seed=3, n_paths=2, spread_mult_range=(2.0, 2.0), slippage_mult_range=(0.0, 0.0))
+    assert moved.net_pnl.tolist() == [30.0 - 26.0 + 13.0] * 2

@@ -36,6 +36,7 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from tradescan.engine.broker import SymbolSpread
 from tradescan.guards import (
     DeflationInput,
     FoldResult,
@@ -46,9 +47,9 @@ from tradescan.guards import (
     RegimeCheck,
     ScenarioSharpe,
     SensitivityScores,
+    TradeCosts,
     TradeSample,
     TrialReturns,
-    TradeCosts,
     UndefinedStatistic,
     WalkForwardResult,
     derive_seed,
@@ -62,7 +63,6 @@ from tradescan.guards import (
     verdict,
     walk_forward_folds,
 )
-from tradescan.engine.broker import SymbolSpread
 from tradescan.preflight import SweepPlan
 from tradescan.sweep.draws import RandomDraws
 from tradescan.sweep.evaluator import MAX_PERMUTED_SESSIONS
