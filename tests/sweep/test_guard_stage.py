@@ -16,10 +16,14 @@ import pytest
 from conftest import write_directive
 
 import tradescan
+from tradescan.directive import Directive
+from tradescan.guards import GuardSettings
+from tradescan.preflight import prepare
 from tradescan.results.tables import GUARD_SERIES, GUARDS, WALK_FORWARD
 from tradescan.results.trial_returns import read_trial_returns, write_trial_returns
 from tradescan.sweep import run_sweep
 from tradescan.sweep.evaluator import daily_returns
+from tradescan.sweep.guard_stage import FinalistInput, SymbolGuards, _mc2, split_trade_costs
 from tradescan.sweep.validate import validate_run
 
 pytestmark = pytest.mark.usefixtures("ray_cluster")
@@ -79,8 +83,8 @@ def test_sweep_with_guards_writes_every_guard_of_every_finalist(guarded: dict[st
     assert sorted(set(guards["rank"])) == [1, 2]
     assert len(guards) == 2 * len(VALIDATE_GUARDS)
     assert list(run.guard_series.columns) == list(GUARD_SERIES.columns)
-    assert {"mc_perm_sharpe", "sensitivity_value", "pbo_logit", "wf_oos_equity", "mc1_max_drawdown"} <= set(
-        run.guard_series["series"])
+    assert {"mc_perm_sharpe", "sensitivity_value", "pbo_logit", "wf_oos_equity", "mc1_max_drawdown",
+            "mc2_net_pnl"} <= set(run.guard_series["series"])
     folds = run.walk_forward
     assert list(folds.columns) == list(WALK_FORWARD.columns) and folds["fold"].tolist() == [0, 1, 2]
     assert (folds["train_end"] < folds["test_start"]).all()
@@ -136,3 +140,37 @@ def test_validate_reproduces_the_sweeps_numbers_with_one_worker(guarded: dict[st
     again = validate_run(plain.run_id, workers=1, data_dir=guarded["data"], results_dir=plain.run_dir.parent.parent)
     assert again.ran == () and again.skipped == ("EURUSD",)  # resumable: same settings, nothing to do
     assert again.as_json() == result.as_json()
+
+
+def test_mc2_samples_per_finalist_and_exact_at_unit_multipliers(guarded: dict[str, Any]) -> None:
+    swept = guarded["swept"]
+    run = tradescan.load_run(swept.run_id, swept.run_dir.parent.parent)
+    series = run.guard_series[run.guard_series["series"] == "mc2_net_pnl"]
+    for rank in (1, 2):
+        mine = series[series["rank"] == rank]
+        assert mine["i"].tolist() == list(range(50))  # n_paths of GUARDS_SECTION
+        assert mine["value"].nunique() > 1  # the multipliers do vary the costs
+    plan = prepare(Directive.model_validate(run.manifest.directive), data_dir=guarded["data"])
+    trades = run.trades[(run.trades["symbol"] == "EURUSD") & (run.trades["rank"] == 1)
+                        & (run.trades["scenario"] == plan.directive.stage1.scenario)]
+    assert len(trades) > 0 and (trades["cost"] > trades["commission"]).any()
+    finalist = FinalistInput(1, 0, {}, {}, trades["pnl"].to_numpy(np.float64), trades)
+
+    def samples(**mc2: Any) -> np.ndarray:
+        out = SymbolGuards()
+        settings = GuardSettings.model_validate({"seed": 11, "mc2": {"n_paths": 50, **mc2}})
+        _mc2("EURUSD", finalist, plan, settings, out)
+        return np.array([row["value"] for row in out.series_rows])
+
+    # the same seed gives the stored samples again
+    stored = series[series["rank"] == 1].sort_values("i")["value"].to_numpy()
+    np.testing.assert_array_equal(samples(), stored)
+    # multipliers fixed at 1: every path is the finalist's net PnL (float rounding of the split only)
+    fixed = samples(spread_mult_range=[1.0, 1.0], slippage_mult_range=[1.0, 1.0])
+    assert len(fixed) == 50
+    assert fixed == pytest.approx(np.full(50, trades["pnl"].sum()), rel=1e-12, abs=1e-9)
+    # spread alone doubled: the net PnL falls by exactly the trades' spread cost
+    spread = split_trade_costs(trades, plan.backtest.broker.symbol_spread("EURUSD"),
+                               plan.backtest.broker.scenario(plan.directive.stage1.scenario).spread_mult)
+    doubled = samples(spread_mult_range=[2.0, 2.0], slippage_mult_range=[1.0, 1.0])
+    assert doubled == pytest.approx(np.full(50, trades["pnl"].sum() - spread.spread_cost.sum()), rel=1e-12, abs=1e-9)

@@ -39,10 +39,14 @@ def trial_days(times: np.ndarray) -> np.ndarray:
 
 
 def _pnl(trades: pd.DataFrame | None, scenario: str) -> np.ndarray:
+    chosen = _scenario_trades(trades, scenario)
+    return np.zeros(0) if chosen is None else chosen["pnl"].to_numpy(np.float64)
+
+
+def _scenario_trades(trades: pd.DataFrame | None, scenario: str) -> pd.DataFrame | None:
     if trades is None or trades.empty:
-        return np.zeros(0)
-    chosen = trades[trades["scenario"] == scenario] if "scenario" in trades.columns else trades
-    return chosen["pnl"].to_numpy(np.float64)
+        return None
+    return trades[trades["scenario"] == scenario] if "scenario" in trades.columns else trades
 
 
 def inputs_from_stage2(
@@ -51,7 +55,8 @@ def inputs_from_stage2(
 ) -> GuardInputs:
     """Return the guard inputs of a symbol whose stages 1 and 2 just ran."""
     chosen = [
-        FinalistInput(f.rank, f.trial.number, dict(f.params or f.trial.params), f.metrics, _pnl(f.trades, scenario))
+        FinalistInput(f.rank, f.trial.number, dict(f.params or f.trial.params), f.metrics, _pnl(f.trades, scenario),
+                      _scenario_trades(f.trades, scenario))
         for f in finalists if f.error is None
     ]
     return GuardInputs(list(trials), chosen, dict(returns), trial_days(times), np.asarray(times))
@@ -74,7 +79,7 @@ def inputs_from_tables(
         }
         mine = trades[(trades["symbol"] == symbol) & (trades["rank"] == rank)] if not trades.empty else trades
         finalists.append(FinalistInput(int(str(rank)), int(first["trial"]), json.loads(first["params_json"]), metrics,
-                                       _pnl(mine, scenario)))
+                                       _pnl(mine, scenario), _scenario_trades(mine, scenario)))
     return GuardInputs(list(trials), finalists, dict(returns), trial_days(times), np.asarray(times))
 
 

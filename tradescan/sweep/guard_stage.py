@@ -33,8 +33,10 @@ from typing import Any
 
 import numpy as np
 import optuna
+import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from tradescan.engine.broker import SymbolSpread
 from tradescan.guards import (
     DeflationInput,
     FoldResult,
@@ -45,6 +47,7 @@ from tradescan.guards import (
     RegimeCheck,
     ScenarioSharpe,
     SensitivityScores,
+    TradeCosts,
     TradeSample,
     TrialReturns,
     UndefinedStatistic,
@@ -53,6 +56,7 @@ from tradescan.guards import (
     equity_before_trades,
     evaluate_guards,
     get_guard,
+    mc_cost_noise,
     mc_drawdown,
     sensitivity_neighbours,
     trade_return_fractions,
@@ -66,7 +70,7 @@ from tradescan.sweep.objectives import ObjectiveError, get_objective, stage1_val
 from tradescan.sweep.pool import EvaluatorPool
 from tradescan.sweep.progress import NullProgress
 
-__all__ = ["FinalistInput", "GuardInputs", "SymbolGuards", "run_guard_stage"]
+__all__ = ["FinalistInput", "GuardInputs", "SymbolGuards", "run_guard_stage", "split_trade_costs"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ class FinalistInput:
         params: its parameters.
         metrics: its stage-2 metrics by scenario.
         trade_pnl: its trades' net PnL under the stage-1 scenario, in trade order.
+        trades: its stage-1 scenario's trade frame (columns of ``BacktestResult.trades``), for MC2's
+            cost split; ``None`` when not at hand (MC2 is then not reported).
     """
 
     rank: int
@@ -86,6 +92,7 @@ class FinalistInput:
     params: Mapping[str, Any]
     metrics: Mapping[str, Mapping[str, float]]
     trade_pnl: np.ndarray
+    trades: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +273,7 @@ def run_guard_stage(
                 trials=trial_returns,
             )
             _mc1(symbol, finalist, plan, settings, out)
+            _mc2(symbol, finalist, plan, settings, out)
             results = evaluate_guards(evidence, settings)
             decided = verdict(results, settings)
             out.guard_rows += [{"symbol": symbol, "rank": finalist.rank, **r.to_dict()} for r in results]
@@ -376,6 +384,59 @@ def _mc1(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardS
         return  # e.g. the equity was wiped out before a trade: no fraction of equity to resample
     out.series_rows += [{"symbol": symbol, "rank": finalist.rank, "series": "mc1_max_drawdown", "i": i,
                          "value": float(v)} for i, v in enumerate(drawdowns.max_drawdown)]
+
+
+def _mc2(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardSettings, out: SymbolGuards) -> None:
+    """Report MC2 (beside the guards, deciding nothing): the net PnL samples when every trade's spread
+    and slippage are scaled by random multipliers (``mc_cost_noise``), commission kept as paid."""
+    trades = finalist.trades
+    if trades is None or trades.empty:
+        return
+    broker = plan.backtest.broker
+    scenario = broker.scenario(plan.directive.stage1.scenario)
+    options = settings.mc2
+    try:
+        costs = split_trade_costs(trades, broker.symbol_spread(symbol), scenario.spread_mult)
+        noise = mc_cost_noise(costs, seed=settings.derive_seed("mc2", symbol, finalist.rank), n_paths=options.n_paths,
+                              spread_mult_range=options.spread_mult_range,
+                              slippage_mult_range=options.slippage_mult_range)
+    except ValueError:
+        return  # e.g. a negative slippage_add_pips made a trade's slippage < 0: no cost to scale
+    out.series_rows += [{"symbol": symbol, "rank": finalist.rank, "series": "mc2_net_pnl", "i": i,
+                         "value": float(v)} for i, v in enumerate(noise.net_pnl)]
+
+
+def split_trade_costs(trades: pd.DataFrame, spread: SymbolSpread, spread_mult: float) -> TradeCosts:
+    """Return each trade's gross PnL, spread, slippage and commission in account currency.
+
+    The trade frame has the fills' cost only as a whole (``cost`` = spread + slippage of both fills +
+    commission); the spread's share of it is known exactly from the broker profile, so the split is
+    exact: with a pip spread a leg's round trip pays ``spread_pips × spread_mult`` pips of its
+    ``cost_pips``; with a bps spread each fill pays half of ``spread_bps × spread_mult`` of its raw price,
+    i.e. ``spread_bps × spread_mult × (entry + exit) / (2 × entry)`` bps of the entry price, against the
+    trade's ``cost_bps`` (its fills' cost in bps of the entry price). Slippage is the rest of the fills'
+    cost; a trade with no fill cost has neither.
+
+    Args:
+        trades: one scenario's trades (columns ``pnl``, ``cost``, ``commission``, ``cost_pips``, and for a
+            bps spread ``entry_price``, ``exit_price``, ``cost_bps``).
+        spread: the symbol's spread (``BrokerProfile.symbol_spread``).
+        spread_mult: the scenario's spread multiplier.
+    """
+    commission = trades["commission"].to_numpy(np.float64)
+    cost = trades["cost"].to_numpy(np.float64)
+    fills = np.maximum(cost - commission, 0.0)  # >= 0 by construction; clears a -1e-17 of rounding
+    if spread.bps > 0.0:
+        entry = trades["entry_price"].to_numpy(np.float64)
+        paid = spread.bps * spread_mult * (entry + trades["exit_price"].to_numpy(np.float64)) / (2.0 * entry)
+        total = trades["cost_bps"].to_numpy(np.float64)
+    else:
+        paid = np.full(len(trades), spread.pips * spread_mult)
+        total = trades["cost_pips"].to_numpy(np.float64)
+    share = np.clip(np.divide(paid, total, out=np.zeros(len(trades)), where=total > 0.0), 0.0, 1.0)
+    spread_cost = fills * share
+    gross = trades["pnl"].to_numpy(np.float64) + cost
+    return TradeCosts(gross, spread_cost, fills - spread_cost, commission)
 
 
 def _finite(value: Any) -> float | None:
