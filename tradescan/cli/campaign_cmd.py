@@ -14,8 +14,14 @@ from typing import Any
 import pandas as pd
 from rich import box
 
-from tradescan.cli.common import add_data_dir, add_results_dir, notices_on_stderr, print_json, render_table
-from tradescan.cli.sweep_cmd import _positive_int
+from tradescan.cli.common import (
+    add_data_dir,
+    add_ray_options,
+    add_results_dir,
+    notices_on_stderr,
+    print_json,
+    render_table,
+)
 
 CAMPAIGN_HELP = ("campaign YAML file; a relative path that is not a file here names the bundled one "
                  "(e.g. configs/campaigns/example.yaml)")
@@ -31,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "every phase ran: symbols that failed or errored (no data, ...) are recorded in the tracker.",
     )
     parser.add_argument("campaign", help=CAMPAIGN_HELP)
-    parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
-    parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
+    add_ray_options(parser)
     parser.add_argument("--no-report", action="store_true", help="do not write each phase run's HTML report")
     parser.add_argument("--json", action="store_true", help="print the final state as JSON (no progress bars)")
     add_data_dir(parser)

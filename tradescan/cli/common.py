@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
+from tradescan.errors import TradeScanError
 from tradescan.jsonsafe import json_safe
 
 __all__ = [
@@ -70,3 +71,32 @@ def notices_on_stderr() -> Iterator[None]:
             yield
     finally:
         warnings.showwarning = previous
+
+
+def positive_int(text: str) -> int:
+    """Parse a whole number >= 1 (argparse type); the message names the rule and the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def ray_address(text: str) -> str:
+    """Check a Ray address's form (argparse type): ``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``."""
+    from tradescan.sweep.ray_runtime import split_address
+
+    try:
+        split_address(text)
+    except TradeScanError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--address: ")) from None
+    return text
+
+
+def add_ray_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers`` and ``--address``, the same for every command that runs on Ray."""
+    parser.add_argument("--workers", type=positive_int, default=None, help="evaluator actors (default: all CPUs)")
+    parser.add_argument("--address", type=ray_address, default=None,
+                        help="join this Ray cluster: auto, HOST:PORT or ray://HOST:PORT")

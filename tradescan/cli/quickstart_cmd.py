@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tradescan.cli.common import add_data_dir, add_results_dir, notices_on_stderr, print_json
-from tradescan.cli.sweep_cmd import _positive_int, format_sweep_summary, format_top_table
+from tradescan.cli.common import add_data_dir, add_results_dir, notices_on_stderr, positive_int, print_json
+from tradescan.cli.sweep_cmd import format_sweep_summary, format_top_table
 from tradescan.directive import Directive, load_directive
 
 # A relative reference (the lookup rule of tradescan.paths): ./configs/directives/quickstart.yaml when the
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Synthesize the quickstart symbols' data when absent (fixed seed), run the quickstart "
         "directive's sweep end to end and print the top configurations per symbol.",
     )
-    parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
+    parser.add_argument("--workers", type=positive_int, default=None, help="evaluator actors (default: all CPUs)")
     parser.add_argument("--directive", default=QUICKSTART_DIRECTIVE,
                         help=f"directive (default: {QUICKSTART_DIRECTIVE}, the working directory's, else bundled)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")

@@ -21,8 +21,10 @@ from rich import box
 from tradescan.cli.common import (
     TABLE_WIDTH,
     add_data_dir,
+    add_ray_options,
     add_results_dir,
     notices_on_stderr,
+    positive_int,
     print_json,
     render_table,
 )
@@ -60,12 +62,10 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
         "every symbol of a directive; re-running the same directive resumes it.",
     )
     parser.add_argument("directive", help=DIRECTIVE_HELP)
-    parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
-    parser.add_argument("--address", type=_ray_address, default=None,
-                        help="join this Ray cluster: auto, HOST:PORT or ray://HOST:PORT")
+    add_ray_options(parser)
     parser.add_argument("--storage", default=None, help="Optuna storage: a journal file or an RDB URL, much slower "
                         "to write (default <results>/runs/<run_id>/optuna.journal)")
-    parser.add_argument("--max-parallel-symbols", type=_positive_int, default=None,
+    parser.add_argument("--max-parallel-symbols", type=positive_int, default=None,
                         help="symbols swept at once on the shared actors (default: min(symbols, 4); same results)")
     parser.add_argument("--full-equity", action="store_true",
                         help="store the finalists' equity at every bar (default: each UTC day's last value)")
@@ -78,24 +78,6 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_sweep_command)
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _ray_address(text: str) -> str:
-    from tradescan.sweep.ray_runtime import split_address
-
-    try:
-        split_address(text)
-    except TradeScanError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--address: ")) from None
-    return text
 
 
 def run_sweep_command(args: argparse.Namespace) -> int:
@@ -245,8 +227,8 @@ def _register_top(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run_id", help="run id (see 'tradescan runs')")
     parser.add_argument("--symbol", default=None, help="only this symbol")
-    parser.add_argument("--k", type=_positive_int, default=10, help="finalists per symbol (default 10)")
-    parser.add_argument("--rank", type=_positive_int, default=None, help="only the finalist of this rank")
+    parser.add_argument("--k", type=positive_int, default=10, help="finalists per symbol (default 10)")
+    parser.add_argument("--rank", type=positive_int, default=None, help="only the finalist of this rank")
     parser.add_argument("--scenario", default="B", help="scenario of the single-scenario columns (default B)")
     parser.add_argument("--format", choices=TOP_FORMATS, default="table", help="output format (default table)")
     parser.add_argument("--prod-ready", action="store_true",

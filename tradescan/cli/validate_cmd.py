@@ -6,7 +6,7 @@ import argparse
 import math
 from typing import Any
 
-from tradescan.cli.common import add_data_dir, add_results_dir, notices_on_stderr, print_json
+from tradescan.cli.common import add_data_dir, add_ray_options, add_results_dir, notices_on_stderr, print_json
 from tradescan.guards import PRESETS
 
 
@@ -22,22 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--preset", choices=PRESETS, default=None,
                         help="guard preset (default: the directive's guards.preset, else validate)")
     parser.add_argument("--symbol", default=None, help="only this symbol")
-    parser.add_argument("--workers", type=_positive_int, default=None, help="evaluator actors (default: all CPUs)")
-    parser.add_argument("--address", default=None, help="join this Ray cluster (e.g. auto, ray://head:10001)")
+    add_ray_options(parser)
     parser.add_argument("--json", action="store_true", help="print the verdicts as JSON (DESIGN §11's shape)")
     add_data_dir(parser)
     add_results_dir(parser)
     parser.set_defaults(handler=run_validate_command)
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def run_validate_command(args: argparse.Namespace) -> int:
