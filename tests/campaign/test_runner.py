@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 from campaign_helpers import write_campaign
 
-from tradescan.campaign import load_campaign, read_state, read_tracker, reports_available, run_campaign
-from tradescan.campaign.load import sweep_has_guards
+from tradescan.campaign import load_campaign, read_state, read_tracker, run_campaign
 from tradescan.campaign.synth import synthesize_missing
 from tradescan.results import load_run
 
@@ -78,14 +77,6 @@ def test_tracker_after_the_screen_then_after_the_validation(finished: dict[str, 
     assert after_validate["wfe"].isna().all()  # no guard stage in these phases
 
 
-@pytest.mark.skipif(reports_available(), reason="tradescan.report is installed: reports are written")
-def test_missing_report_module_is_said_not_skipped_silently(finished: dict[str, Any]) -> None:
-    said = [line for line in finished["notes"] if "unavailable" in line]
-    assert said == [f"report of {finished['result'].state.phases[p].run_id}: unavailable "
-                    "(tradescan.report is not installed in this build)" for p in ("screen", "validate")]
-
-
-@pytest.mark.skipif(not reports_available(), reason="tradescan.report is not installed in this build")
 def test_each_phase_run_gets_its_report(finished: dict[str, Any]) -> None:
     for phase in ("screen", "validate"):
         record = finished["result"].state.phases[phase]
@@ -124,8 +115,6 @@ def test_synth_writes_only_missing_symbols(tmp_path: Path) -> None:
     assert synthesize_missing(load_campaign(path), data_dir, notes.append) == []
 
 
-@pytest.mark.skipif(not sweep_has_guards(), reason="waits for the guard stage: the directive has no guards: "
-                    "field yet (branch guardstage), so no phase can run guards")
 def test_guard_phase_fills_wfe_sharpe_oos_and_counts(ray_cluster: Any, small_data_dir: Path, tmp_path: Path) -> None:
     path = write_campaign(tmp_path, universe=["EURUSD"], phases={
         "screen": {"trials": 16, "guards": "screen", "pass": {"guards": "critical"}}})

@@ -16,7 +16,7 @@ from tradescan.campaign.load import Campaign, Member, load_campaign, parse_campa
 from tradescan.campaign.model import CampaignFile, DataSettings, PhaseSettings
 from tradescan.campaign.outcome import SymbolOutcome, judge_symbol
 from tradescan.campaign.rule import Condition, PassRule
-from tradescan.campaign.runner import CampaignResult, reports_available, run_campaign
+from tradescan.campaign.runner import CampaignResult, run_campaign
 from tradescan.campaign.state import CampaignState, PhaseRecord, campaign_dir, read_state
 from tradescan.campaign.tracker import TRACKER_COLUMNS, read_tracker, tracker_rows, write_tracker
 
@@ -39,7 +39,6 @@ __all__ = [
     "parse_campaign",
     "read_state",
     "read_tracker",
-    "reports_available",
     "run_campaign",
     "tracker_rows",
     "write_tracker",

@@ -24,7 +24,7 @@ from tradescan.lineage import canonical_json
 from tradescan.paths import BUNDLED_DIR, find_file
 from tradescan.yaml_files import read_yaml
 
-__all__ = ["Campaign", "Member", "load_campaign", "parse_campaign", "sweep_has_guards"]
+__all__ = ["Campaign", "Member", "load_campaign", "parse_campaign"]
 
 ID_HEX = 12
 
@@ -79,11 +79,6 @@ class Campaign:
         return parse_directive(fields, label=f"{self.label}: phases.{phase}")
 
 
-def sweep_has_guards() -> bool:
-    """Return whether this install's directive has a ``guards:`` section (the sweep runs a guard stage)."""
-    return "guards" in Directive.model_fields
-
-
 def load_campaign(path: str | os.PathLike[str]) -> Campaign:
     """Read and resolve a campaign file (looked up as given, else among the bundled files).
 
@@ -106,7 +101,6 @@ def parse_campaign(raw: Any, *, label: str = "campaign", base_dir: Path | None =
         spec = CampaignFile.model_validate(dict(raw))
     except ValidationError as exc:
         raise ConfigError(format_validation_error(label, exc, CampaignFile)) from None
-    _check_guard_stage(spec, label)
     members = _members(spec.universe, label, base_dir)
     base = _base_directive(spec, members, label, base_dir)
     content = {"campaign": spec.model_dump(mode="json", by_alias=True, exclude={"directive", "universe"}),
@@ -116,13 +110,6 @@ def parse_campaign(raw: Any, *, label: str = "campaign", base_dir: Path | None =
     for phase, settings in spec.phases.items():
         campaign.phase_directive(phase, settings, campaign.symbols)  # every phase's directive is valid now
     return campaign
-
-
-def _check_guard_stage(spec: CampaignFile, label: str) -> None:
-    for phase, settings in spec.phases.items():
-        if settings.guards is not None and not sweep_has_guards():
-            raise ConfigError(f"{label}: phases.{phase}.guards: this install's sweep has no guard stage yet "
-                              f"(got {settings.guards!r}); remove it and use a pass rule on stage-2 metrics")
 
 
 def _members(universe: str | tuple[str, ...], label: str, base_dir: Path | None) -> tuple[Member, ...]:

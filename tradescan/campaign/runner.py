@@ -12,7 +12,6 @@ resumes its run (the trials already told are kept) instead of starting over.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,9 +27,8 @@ from tradescan.campaign.tracker import tracker_rows, write_tracker
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import canonical_json
 
-__all__ = ["CampaignResult", "reports_available", "run_campaign"]
+__all__ = ["CampaignResult", "run_campaign"]
 
-REPORT_MODULE = "tradescan.report"
 
 
 @dataclass(frozen=True)
@@ -41,11 +39,6 @@ class CampaignResult:
     folder: Path
     swept: tuple[str, ...]
     reused: tuple[str, ...]
-
-
-def reports_available() -> bool:
-    """Return whether ``tradescan.report`` (the HTML report) is installed."""
-    return importlib.util.find_spec(REPORT_MODULE) is not None
 
 
 def run_campaign(
@@ -168,10 +161,7 @@ class _PhaseRunner:
     def _report(self, run_id: str) -> str | None:
         if not self.report:
             return None
-        if not reports_available():
-            self.echo(f"report of {run_id}: unavailable (tradescan.report is not installed in this build)")
-            return None
-        from tradescan.report import write_report  # type: ignore[import-not-found,unused-ignore]
+        from tradescan.report import write_report
 
         try:
             path = write_report(run_id, results_dir=self.results_dir)
