@@ -45,3 +45,11 @@ def test_unit_multipliers_give_the_net_pnl_on_every_path() -> None:
     # spread x2, slippage x0: both trades pay 13.0 more spread, trade 0 saves its 13.0 slippage
     moved = mc_cost_noise(costs, seed=3, n_paths=2, spread_mult_range=(2.0, 2.0), slippage_mult_range=(0.0, 0.0))
     assert moved.net_pnl.tolist() == [30.0 - 26.0 + 13.0] * 2
+
+
+def test_a_finalist_without_trades_is_said_not_reported() -> None:
+    from tradescan.sweep.guard_stage import SymbolGuards, _not_reported
+
+    out = SymbolGuards()
+    _not_reported(out, "mc2", 3, "no trades")
+    assert out.summary["not_reported"] == {"mc2 rank 3": "no trades"}

@@ -93,6 +93,7 @@ def test_sweep_with_guards_writes_every_guard_of_every_finalist(guarded: dict[st
     entry = section["symbols"]["EURUSD"]
     assert entry["n_trials"] == 16 and 1.0 <= entry["n_eff_trials"] <= 16.0
     assert [f["rank"] for f in entry["finalists"]] == [1, 2]
+    assert entry["not_reported"] == {}  # MC1 and MC2 were drawn for both finalists
 
 
 def test_trial_returns_cover_every_complete_trial(guarded: dict[str, Any]) -> None:

@@ -120,6 +120,7 @@ def guards_section(settings: GuardSettings, by_symbol: Mapping[str, SymbolGuards
             "dsr": summary.get("dsr"), "pbo": summary.get("pbo"), "wfe": summary.get("wfe"),
             "n_trials": summary.get("n_trials"), "n_eff_trials": summary.get("n_eff_trials"),
             "seconds": {k: round(v, 3) for k, v in guards.seconds.items()},
+            "not_reported": dict(summary.get("not_reported", {})),
             "finalists": [{"rank": f["rank"], "prod_ready": f["prod_ready"], "failed": f["failed"]}
                           for f in summary.get("finalists", [])],
         }

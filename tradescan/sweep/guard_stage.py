@@ -373,6 +373,7 @@ def _mc1(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardS
     bootstrap of the finalist's trade returns as fractions of equity, compounded."""
     pnl = finalist.trade_pnl
     if len(pnl) < 2:
+        _not_reported(out, "mc1", finalist.rank, f"{len(pnl)} trade(s): nothing to resample")
         return
     options = settings.mc1
     try:
@@ -380,8 +381,10 @@ def _mc1(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardS
         drawdowns = mc_drawdown(fractions, seed=settings.derive_seed("mc1", symbol, finalist.rank),
                                 n_paths=options.n_paths, block_length=options.block_length,
                                 drawdown_threshold=options.drawdown_threshold)
-    except (UndefinedStatistic, ValueError):
-        return  # e.g. the equity was wiped out before a trade: no fraction of equity to resample
+    except (UndefinedStatistic, ValueError) as exc:
+        # e.g. the equity was wiped out before a trade: no fraction of equity to resample
+        _not_reported(out, "mc1", finalist.rank, str(exc))
+        return
     out.series_rows += [{"symbol": symbol, "rank": finalist.rank, "series": "mc1_max_drawdown", "i": i,
                          "value": float(v)} for i, v in enumerate(drawdowns.max_drawdown)]
 
@@ -391,6 +394,7 @@ def _mc2(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardS
     and slippage are scaled by random multipliers (``mc_cost_noise``), commission kept as paid."""
     trades = finalist.trades
     if trades is None or trades.empty:
+        _not_reported(out, "mc2", finalist.rank, "no trades")
         return
     broker = plan.backtest.broker
     scenario = broker.scenario(plan.directive.stage1.scenario)
@@ -400,10 +404,17 @@ def _mc2(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardS
         noise = mc_cost_noise(costs, seed=settings.derive_seed("mc2", symbol, finalist.rank), n_paths=options.n_paths,
                               spread_mult_range=options.spread_mult_range,
                               slippage_mult_range=options.slippage_mult_range)
-    except ValueError:
-        return  # e.g. a negative slippage_add_pips made a trade's slippage < 0: no cost to scale
+    except ValueError as exc:
+        # e.g. a negative slippage_add_pips made a trade's slippage < 0: no cost to scale
+        _not_reported(out, "mc2", finalist.rank, str(exc))
+        return
     out.series_rows += [{"symbol": symbol, "rank": finalist.rank, "series": "mc2_net_pnl", "i": i,
                          "value": float(v)} for i, v in enumerate(noise.net_pnl)]
+
+
+def _not_reported(out: SymbolGuards, what: str, rank: int, reason: str) -> None:
+    """Record why a reported-only distribution (MC1, MC2) is missing for a finalist: never a silent gap."""
+    out.summary.setdefault("not_reported", {})[f"{what} rank {rank}"] = reason[:200]
 
 
 def split_trade_costs(trades: pd.DataFrame, spread: SymbolSpread, spread_mult: float) -> TradeCosts:
