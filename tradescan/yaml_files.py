@@ -64,6 +64,8 @@ def parse_yaml(text: str, *, label: str) -> Any:
         return yaml.load(text, Loader=_Loader)  # a SafeLoader: plain data only
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
+        if "maximum nesting depth" in reason:  # PyYAML >= 6.0.4's scanner stops deep nesting before we can
+            raise ConfigError(f"{label}: nested deeper than {MAX_DEPTH} levels, too deep for a settings file") from None
         cut = reason if len(reason) <= _MESSAGE_LIMIT else reason[:_MESSAGE_LIMIT] + "..."
         raise ConfigError(f"{label}: not valid YAML: {cut}") from None
 

@@ -141,8 +141,8 @@ def test_a_real_sweep_takes_over_a_killed_sweeps_lock(
     assert not (results / "runs" / run_id / LOCK_FILE).exists()
     run = load_run(run_id, results)  # the manifest the sweep wrote keeps every key, the worker count included
     assert (run.manifest.status, run.manifest.workers, run.manifest.storage_kind) == ("complete", 1, "journal")
-    assert set(run.manifest.tables) == {"trials.parquet", "stage2.parquet", "finalists_trades.parquet",
-                                        "finalists_equity.parquet"}
+    assert set(run.manifest.tables) == {"trials/EURUSD.parquet", "stage2/EURUSD.parquet", "trades/EURUSD.parquet",
+                                        "equity/EURUSD.parquet"}  # one part per symbol and table
     assert len(run.trials) == 8 and set(run.stage2["scenario"]) == {"A", "B", "C"}
     assert run.manifest.stage_seconds.total > 0 and run.manifest.finished is not None
 
