@@ -102,13 +102,16 @@ class TpeSamplerCore:
 
 
 class SamplerClient(Protocol):
-    """What stage 1 calls: requests return a reply at once, ``result`` waits for what it holds."""
+    """What stage 1 calls: requests return a reply at once, ``result`` waits for what it holds and
+    ``ready`` says whether it would wait."""
 
     def start(self, symbol: str, seed: int, space: SearchSpace, resumed: Sequence[FrozenTrial]) -> None: ...
 
     def ask(self, n_trials: int) -> Any: ...
 
     def tell(self, told: Sequence[Told]) -> Any: ...
+
+    def ready(self, reply: Any) -> bool: ...
 
     def result(self, reply: Any) -> Any: ...
 
@@ -127,6 +130,9 @@ class InDriverSampler:
 
     def tell(self, told: Sequence[Told]) -> list[FrozenTrial]:
         return self.core.tell(told)
+
+    def ready(self, reply: Any) -> bool:
+        return True
 
     def result(self, reply: Any) -> Any:
         return reply
@@ -155,6 +161,12 @@ class SamplerProcess:
 
     def tell(self, told: Sequence[Told]) -> Any:
         return self.actor.tell.remote(list(told))
+
+    def ready(self, reply: Any) -> bool:
+        import ray
+
+        done, _ = ray.wait([reply], timeout=0)
+        return bool(done)
 
     def result(self, reply: Any) -> Any:
         """Wait for a reply.

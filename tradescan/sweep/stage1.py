@@ -238,28 +238,51 @@ class Stage1Runner:
     # --- TPE: batches asked and told in a fixed order ---------------------------------------------
 
     def _run_tpe(self, resumed: list[FrozenTrial], remaining: int, writer: TrialWriter) -> list[FrozenTrial]:
+        # The sampler's calls are ask 0, ask 1, tell 0, ask 2, tell 1, ... whatever the timing. A sampler
+        # process queues them, so tell k and ask k+2 are sent before waiting for ask k+1: it never idles.
         sampler = self.sampler
         sampler.start(self.symbol, self.config.seed, self.space, resumed)
         trials = list(resumed)
         in_flight: deque[_InFlight] = deque()
-        while remaining > 0 or in_flight:
-            while remaining > 0 and len(in_flight) < PIPELINE_DEPTH:
-                n_trials = min(self.config.batch_size, remaining)
-                remaining -= n_trials
-                in_flight.append(_InFlight(sampler.ask(n_trials)))
-            for flight in in_flight:  # the proposals in asking order: each goes to the actors when it arrives
-                if flight.asked is None:
-                    self._submit(flight)
-            trials += self._tell(in_flight.popleft(), writer)
+        remaining = self._ask_ahead(in_flight, remaining)
+        while in_flight:
+            self._submit_ready(in_flight)
+            told = self._outcomes(in_flight.popleft())
+            reply = sampler.tell(told)
+            remaining = self._ask_ahead(in_flight, remaining)
+            finished: list[FrozenTrial] = sampler.result(reply)
+            self._submit_ready(in_flight)  # the proposal that came back before the tell goes out first
+            writer.put(finished)
+            trials += finished
+            self._note_best(finished)
+            self.progress.advance(self.symbol, len(finished), self.best_value)
         return trials
+
+    def _ask_ahead(self, in_flight: deque[_InFlight], remaining: int) -> int:
+        while remaining > 0 and len(in_flight) < PIPELINE_DEPTH:
+            n_trials = min(self.config.batch_size, remaining)
+            in_flight.append(_InFlight(self.sampler.ask(n_trials)))
+            remaining -= n_trials
+        return remaining
+
+    def _submit_ready(self, in_flight: deque[_InFlight]) -> None:
+        """Send every batch whose proposals have arrived to the actors, in asking order."""
+        for flight in in_flight:
+            if flight.asked is None:
+                if not self.sampler.ready(flight.ask):
+                    return
+                self._submit(flight)
 
     def _submit(self, flight: _InFlight) -> None:
         flight.asked = list(self.sampler.result(flight.ask))
         runnable = [asked.params for asked in flight.asked if asked.violated is None]
         flight.pending = self.pool.submit(self.symbol, "evaluate_batch", runnable) if runnable else None
 
-    def _tell(self, flight: _InFlight, writer: TrialWriter) -> list[FrozenTrial]:
-        assert flight.asked is not None, "_submit comes first"
+    def _outcomes(self, flight: _InFlight) -> list[Told]:
+        """Wait for a batch's results and score them, in trial-number order."""
+        if flight.asked is None:
+            self._submit(flight)
+        assert flight.asked is not None
         outcomes = iter(self.pool.gather(flight.pending) if flight.pending else [])
         told = []
         for asked in sorted(flight.asked, key=lambda a: a.number):
@@ -267,11 +290,7 @@ class Stage1Runner:
             state, value, attrs = trial_state(self.config, asked, raw)
             self._keep_returns(asked.number, state, raw)
             told.append(Told(asked.number, state, value, attrs))
-        finished: list[FrozenTrial] = self.sampler.result(self.sampler.tell(told))
-        writer.put(finished)
-        self._note_best(finished)
-        self.progress.advance(self.symbol, len(finished), self.best_value)
-        return finished
+        return told
 
     def _note_best(self, trials: list[FrozenTrial]) -> None:
         for trial in trials:
