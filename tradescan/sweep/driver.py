@@ -57,7 +57,7 @@ from tradescan.sweep.objectives import get_objective
 from tradescan.sweep.pool import EvaluatorPool
 from tradescan.sweep.progress import NullProgress
 from tradescan.sweep.ray_runtime import ensure_ray, put
-from tradescan.sweep.sampler import SamplerPool
+from tradescan.sweep.sampler import SamplerDied, SamplerPool
 from tradescan.sweep.settings import EvaluatorSettings
 from tradescan.sweep.stage1 import Stage1Config, Stage1Result, Stage1Runner
 from tradescan.sweep.stage2 import Stage2Result, run_stage2
@@ -457,6 +457,6 @@ def _describe_failure(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None)  # a RayTaskError carries the worker's exception
     if isinstance(cause, BaseException):
         return error_text(cause)
-    if isinstance(exc, SymbolFailed):
-        return str(exc)
+    if isinstance(exc, SymbolFailed | SamplerDied):
+        return str(exc)  # the message is the whole reason
     return error_text(exc)
