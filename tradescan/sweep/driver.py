@@ -134,7 +134,9 @@ class SweepDriver:
         address: Ray cluster address (``None`` = local).
         progress: the progress display.
         max_parallel_symbols: symbols swept at once (``None`` = ``min(symbols, 4)``); each holds its
-            bars in the object store and its trials in memory until it is committed.
+            bars in the object store and its trials in memory until it is committed, and with TPE a
+            sampler process (~100 MB). 4 is where 4 samplers' trials (~150/s each) meet the ~1.5 ms of
+            driver CPU per trial that stays in the driver.
         full_equity: store every bar of the finalists' equity instead of each UTC day's last value.
         tpe_in_driver: sample TPE in the symbols' driver threads instead of sampler processes (the
             reference the tests and benchmarks compare the processes with; the trials are the same).
