@@ -194,11 +194,9 @@ class SamplerPool:
 
     Args:
         size: how many processes (the symbols sampled at once: ``max_parallel_symbols``).
-        actor_class: the Ray actor class (default: ``TpeSamplerCore`` as a zero-CPU actor).
     """
 
-    def __init__(self, size: int, actor_class: Any = None) -> None:
-        self._actor_class = actor_class
+    def __init__(self, size: int) -> None:
         self._idle: queue.Queue[SamplerProcess] = queue.Queue()
         self._all: list[SamplerProcess] = []
         self._lent: dict[str, SamplerProcess] = {}
@@ -209,8 +207,7 @@ class SamplerPool:
             self._idle.put(self._new_process())
 
     def _new_process(self) -> SamplerProcess:
-        actor_class = self._actor_class if self._actor_class is not None else remote_sampler_class()
-        process = SamplerProcess(actor_class.options(scheduling_strategy=_on_this_node()).remote())
+        process = SamplerProcess(remote_sampler_class().options(scheduling_strategy=_on_this_node()).remote())
         with self._lock:
             self._all.append(process)
         return process
