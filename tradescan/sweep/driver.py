@@ -196,6 +196,7 @@ class SweepDriver:
             self.first_check = background.submit(self._timed_check, symbols[0])
             pool = self._start_pool(symbols[0])
             try:
+                self.samplers = self._start_samplers()
                 self._begin_manifest()
                 self._run_symbols(pool, symbols)
             except BaseException as exc:
@@ -284,12 +285,15 @@ class SweepDriver:
         pool = EvaluatorPool(EvaluatorSettings.from_plan(self.plan), n_actors,
                              trial_timeout_s=self.plan.directive.trial_timeout_s)
         pool.warm_up(first_symbol)
-        if self.plan.directive.search.sampler == "tpe" and not self.tpe_in_driver:
-            # one per symbol swept at once, starting now (their imports overlap the first preflight)
-            self.samplers = SamplerPool(self.max_parallel_symbols)
         self.n_workers = n_actors
         self.stage_seconds["startup"] = time.perf_counter() - started
         return pool
+
+    def _start_samplers(self) -> SamplerPool | None:
+        """Start a TPE sampler process per symbol swept at once (their start overlaps the first preflight)."""
+        if self.plan.directive.search.sampler != "tpe" or self.tpe_in_driver:
+            return None
+        return SamplerPool(self.max_parallel_symbols)
 
     def _timed_check(self, symbol: str) -> SymbolCheck:
         started = time.perf_counter()
