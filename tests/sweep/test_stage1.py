@@ -52,9 +52,9 @@ def test_metrics_are_scored_with_the_min_trades_penalty() -> None:
 
 
 def test_count_states() -> None:
-    from tradescan.sweep.stage1 import memory_study
+    from tradescan.sweep.sampler import memory_study
 
-    study = memory_study(CONFIG, [])
+    study = memory_study(CONFIG.seed, [])
     for state in (TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE):
         trial = study.ask()
         study.tell(trial, 1.0 if state == TrialState.COMPLETE else None, state=state)

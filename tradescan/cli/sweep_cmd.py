@@ -66,7 +66,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--storage", default=None, help="Optuna storage: a journal file or an RDB URL, much slower "
                         "to write (default <results>/runs/<run_id>/optuna.journal)")
     parser.add_argument("--max-parallel-symbols", type=positive_int, default=None,
-                        help="symbols swept at once on the shared actors (default: min(symbols, 4); same results)")
+                        help="symbols swept at once on the shared actors, each TPE one sampling in a process of "
+                             "its own (default: min(symbols, 4); same results)")
     parser.add_argument("--full-equity", action="store_true",
                         help="store the finalists' equity at every bar (default: each UTC day's last value)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")

@@ -17,6 +17,9 @@ Modules (one concept each):
 * ``stage1``     TPE: batches of ``batch_size`` trials asked from an in-memory Optuna study
   (``constant_liar``), two batches in flight, told in trial order; random and grid: no study, chunks
   streamed to free actors, written in trial order;
+* ``sampler``    each running symbol's TPE study in a process of its own (``SamplerPool`` of zero-CPU Ray
+  actors on the driver's node, ``TpeSamplerCore``), so symbols sample side by side; a dying one fails
+  its symbol (``SamplerDied``);
 * ``sources``    where trials come from: ``OptunaSource`` (TPE), ``GridSource``, ``RandomSource``;
 * ``draws``      random parameter sets drawn in bulk with NumPy, fixed by (seed, symbol, trial number);
 * ``stage2``     top-k distinct COMPLETE trials re-run under the stage-2 scenarios; ``equity`` thins

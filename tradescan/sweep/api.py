@@ -71,7 +71,8 @@ def run_sweep(
         progress: show a progress bar per symbol when stdout is a terminal.
         skip_guards: leave the guard stage out even when the directive has a ``guards:`` section.
         max_parallel_symbols: symbols swept at once on the shared actors (default ``min(symbols, 4)``;
-            1 = one after the other). The results are the same whatever the value; it bounds memory.
+            1 = one after the other); a TPE sweep samples each in a process of its own (~100 MB each).
+            The results are the same whatever the value; it bounds memory.
         full_equity: store the finalists' equity at every bar (default: each UTC day's last value).
 
     Raises:

@@ -8,14 +8,18 @@ symbol's table files (``<table>/<SYMBOL>.parquet``, written once) with the manif
 manifest. A symbol that is BLOCKed, whose trials all fail, or whose driver step raises is recorded in
 the manifest with its reason and never stops the others.
 
-Symbols share one actor pool: their batches queue on the same actors, so one symbol's sampler (TPE:
-≈ 5–7 ms of driver CPU per trial) runs while the actors evaluate another symbol's batch. Each symbol
-has its own study, sampler and seed, and a batch's outcomes come back in the batch's order, so a
-symbol's trials do not depend on how many symbols run at once nor on the number of workers.
+Symbols share one actor pool: their batches queue on the same actors, so one symbol's sampler runs
+while the actors evaluate another symbol's batch. A TPE sweep also starts ``max_parallel_symbols``
+sampler processes (``tradescan.sweep.sampler.SamplerPool``, zero-CPU Ray actors on the driver's node)
+and lends one to each running symbol: TPE costs ≈ 6 ms of CPU per trial and holds the GIL, so as
+driver threads the symbols' samplers took turns on one core. Each symbol has its own study, sampler
+and seed, and a batch's outcomes come back in the batch's order, so a symbol's trials do not depend on
+how many symbols run at once nor on the number of workers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib.metadata
 import platform
@@ -53,6 +57,7 @@ from tradescan.sweep.objectives import get_objective
 from tradescan.sweep.pool import EvaluatorPool
 from tradescan.sweep.progress import NullProgress
 from tradescan.sweep.ray_runtime import ensure_ray, put
+from tradescan.sweep.sampler import SamplerDied, SamplerPool
 from tradescan.sweep.settings import EvaluatorSettings
 from tradescan.sweep.stage1 import Stage1Config, Stage1Result, Stage1Runner
 from tradescan.sweep.stage2 import Stage2Result, run_stage2
@@ -129,8 +134,12 @@ class SweepDriver:
         address: Ray cluster address (``None`` = local).
         progress: the progress display.
         max_parallel_symbols: symbols swept at once (``None`` = ``min(symbols, 4)``); each holds its
-            bars in the object store and its trials in memory until it is committed.
+            bars in the object store and its trials in memory until it is committed, and with TPE a
+            sampler process (~100 MB). 4 is where 4 samplers' trials (~150/s each) meet the ~1.5 ms of
+            driver CPU per trial that stays in the driver.
         full_equity: store every bar of the finalists' equity instead of each UTC day's last value.
+        tpe_in_driver: sample TPE in the symbols' driver threads instead of sampler processes (the
+            reference the tests and benchmarks compare the processes with; the trials are the same).
     """
 
     def __init__(
@@ -145,6 +154,7 @@ class SweepDriver:
         run_guards: bool = True,
         max_parallel_symbols: int | None = None,
         full_equity: bool = False,
+        tpe_in_driver: bool = False,
     ) -> None:
         if max_parallel_symbols is not None and max_parallel_symbols < 1:
             raise ValueError(f"max_parallel_symbols must be >= 1, got {max_parallel_symbols}")
@@ -154,6 +164,8 @@ class SweepDriver:
         n_symbols = len(plan.directive.symbols)
         self.max_parallel_symbols = min(n_symbols, max_parallel_symbols or DEFAULT_MAX_PARALLEL_SYMBOLS)
         self.full_equity = full_equity
+        self.tpe_in_driver = tpe_in_driver
+        self.samplers: SamplerPool | None = None
         self._seconds_lock = threading.Lock()
         self.store = store
         self.storage_url = storage_url
@@ -184,6 +196,7 @@ class SweepDriver:
             self.first_check = background.submit(self._timed_check, symbols[0])
             pool = self._start_pool(symbols[0])
             try:
+                self.samplers = self._start_samplers()
                 self._begin_manifest()
                 self._run_symbols(pool, symbols)
             except BaseException as exc:
@@ -192,6 +205,8 @@ class SweepDriver:
                 raise
             finally:
                 pool.shutdown()
+                if self.samplers is not None:
+                    self.samplers.shutdown()
         self.stage_seconds["total"] = time.perf_counter() - started
         return self._write_manifest(self._final_status(), finished=utc_now())
 
@@ -274,6 +289,12 @@ class SweepDriver:
         self.stage_seconds["startup"] = time.perf_counter() - started
         return pool
 
+    def _start_samplers(self) -> SamplerPool | None:
+        """Start a TPE sampler process per symbol swept at once (their start overlaps the first preflight)."""
+        if self.plan.directive.search.sampler != "tpe" or self.tpe_in_driver:
+            return None
+        return SamplerPool(self.max_parallel_symbols)
+
     def _timed_check(self, symbol: str) -> SymbolCheck:
         started = time.perf_counter()
         check = check_symbol(self.plan, symbol)
@@ -335,8 +356,10 @@ class SweepDriver:
 
     def _stage1(self, pool: EvaluatorPool, symbol: str) -> Stage1Result:
         study = open_study(self.storage_url, study_name(self.run_id, symbol))
-        runner = Stage1Runner(symbol, stage1_config(self.plan), self.plan.space, pool, study, self.progress)
-        stage1 = runner.run()
+        with self.samplers.lend(symbol) if self.samplers else contextlib.nullcontext() as sampler:
+            runner = Stage1Runner(symbol, stage1_config(self.plan), self.plan.space, pool, study, self.progress,
+                                  sampler)
+            stage1 = runner.run()
         self._add_seconds("stage1", stage1.seconds)
         return stage1
 
@@ -440,6 +463,6 @@ def _describe_failure(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None)  # a RayTaskError carries the worker's exception
     if isinstance(cause, BaseException):
         return error_text(cause)
-    if isinstance(exc, SymbolFailed):
-        return str(exc)
+    if isinstance(exc, SymbolFailed | SamplerDied):
+        return str(exc)  # the message is the whole reason
     return error_text(exc)

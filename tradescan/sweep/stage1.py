@@ -5,7 +5,9 @@ Two loops, because the samplers differ in what the next proposal depends on:
 * TPE (``_run_tpe``) keeps two batches in flight (the sampler proposes batch k+1 while the actors run
   batch k) and tells each batch back in trial-number order once all of it returned. Batch size and
   pipeline depth come from the directive and this module, never from the number of workers, so the
-  sequence of asks and tells, and so every trial, is the same on 1 worker or 100.
+  sequence of asks and tells, and so every trial, is the same on 1 worker or 100. The sampler is a
+  ``tradescan.sweep.sampler`` client: in the sweep a process of its own (so that symbols sample side
+  by side), in the driver's thread when none is given (the reference); both see the same sequence.
 * Random and grid (``_run_planned``) know every trial's parameters from its number, so no Optuna study
   is involved: chunks stream to whichever actor is free (``EvaluatorPool.stream``), finished chunks are
   scored as they return and handed to the writer in trial-number order (so the stored trials are
@@ -44,14 +46,8 @@ from tradescan.sweep.grid import plan_grid
 from tradescan.sweep.objectives import Objective, ObjectiveError, stage1_value
 from tradescan.sweep.pool import EvaluatorPool, PendingBatch, TrialLost
 from tradescan.sweep.progress import NullProgress
-from tradescan.sweep.sources import (
-    AskedTrial,
-    GridSource,
-    OptunaSource,
-    PlannedSource,
-    RandomSource,
-    finished_trial,
-)
+from tradescan.sweep.sampler import InDriverSampler, SamplerClient, Told
+from tradescan.sweep.sources import AskedTrial, GridSource, PlannedSource, RandomSource, finished_trial
 from tradescan.sweep.storage import TrialWriter, finished_trials
 
 # TPE batches in flight at once: 2 overlaps sampling with backtesting; fixed so results never depend on it.
@@ -86,18 +82,6 @@ class Stage1Result:
     counts: dict[str, int] = field(default_factory=dict)
     # trial number -> daily returns (float32) of every COMPLETE trial run by this call (not the resumed)
     returns: dict[int, np.ndarray] = field(default_factory=dict)
-
-
-def make_sampler(config: Stage1Config) -> optuna.samplers.BaseSampler:
-    """Return the sampler of the in-memory study (TPE with a constant liar for batches)."""
-    return optuna.samplers.TPESampler(seed=config.seed, constant_liar=True)
-
-
-def memory_study(config: Stage1Config, resumed: list[FrozenTrial]) -> optuna.Study:
-    """Return an in-memory study seeded with the trials already in the RDB study."""
-    study = optuna.create_study(direction="maximize", sampler=make_sampler(config))
-    study.add_trials(resumed)
-    return study
 
 
 # --- scoring ------------------------------------------------------------------------------------------
@@ -139,12 +123,17 @@ def score(config: Stage1Config, outcome: tuple[Any, ...] | TrialLost) -> Scored:
 
 @dataclass
 class _InFlight:
-    asked: list[AskedTrial]
-    pending: PendingBatch | None
+    ask: Any  # the sampler's reply to the ask (a Ray reference when the sampler is a process)
+    asked: list[AskedTrial] | None = None
+    pending: PendingBatch | None = None
 
 
 class Stage1Runner:
-    """Runs stage 1 of one symbol: propose, evaluate, score, write, repeat."""
+    """Runs stage 1 of one symbol: propose, evaluate, score, write, repeat.
+
+    ``sampler`` (TPE only) is where the proposals come from: a ``SamplerProcess`` lent by the sweep's
+    ``SamplerPool``, or ``None`` for sampling in this thread (``InDriverSampler``).
+    """
 
     def __init__(
         self,
@@ -154,6 +143,7 @@ class Stage1Runner:
         pool: EvaluatorPool,
         rdb_study: optuna.Study,
         progress: NullProgress | None = None,
+        sampler: SamplerClient | None = None,
     ) -> None:
         self.symbol = symbol
         self.config = config
@@ -161,6 +151,8 @@ class Stage1Runner:
         self.pool = pool
         self.rdb_study = rdb_study
         self.progress = progress or NullProgress()
+        # TPE only: the sweep lends a sampler process; without one the driver's thread samples.
+        self.sampler: SamplerClient = sampler if sampler is not None else InDriverSampler()
         self.best_value: float | None = None
         self.returns: dict[int, np.ndarray] = {}
 
@@ -246,35 +238,59 @@ class Stage1Runner:
     # --- TPE: batches asked and told in a fixed order ---------------------------------------------
 
     def _run_tpe(self, resumed: list[FrozenTrial], remaining: int, writer: TrialWriter) -> list[FrozenTrial]:
-        study = memory_study(self.config, resumed)
-        source = OptunaSource(study, self.space)
+        # The sampler's calls are ask 0, ask 1, tell 0, ask 2, tell 1, ... whatever the timing. A sampler
+        # process queues them, so tell k and ask k+2 are sent before waiting for ask k+1: it never idles.
+        sampler = self.sampler
+        sampler.start(self.symbol, self.config.seed, self.space, resumed)
+        trials = list(resumed)
         in_flight: deque[_InFlight] = deque()
-        while remaining > 0 or in_flight:
-            while remaining > 0 and len(in_flight) < PIPELINE_DEPTH:
-                batch = source.ask(min(self.config.batch_size, remaining))
-                remaining -= len(batch)
-                in_flight.append(self._submit(batch))
-            self._tell(source, study, in_flight.popleft(), writer)
-        return study.get_trials(deepcopy=False)
+        remaining = self._ask_ahead(in_flight, remaining)
+        while in_flight:
+            self._submit_ready(in_flight)
+            told = self._outcomes(in_flight.popleft())
+            reply = sampler.tell(told)
+            remaining = self._ask_ahead(in_flight, remaining)
+            finished: list[FrozenTrial] = sampler.result(reply)
+            self._submit_ready(in_flight)  # the proposal that came back before the tell goes out first
+            writer.put(finished)
+            trials += finished
+            self._note_best(finished)
+            self.progress.advance(self.symbol, len(finished), self.best_value)
+        return trials
 
-    def _submit(self, batch: list[AskedTrial]) -> _InFlight:
-        runnable = [asked.params for asked in batch if asked.violated is None]
-        pending = self.pool.submit(self.symbol, "evaluate_batch", runnable) if runnable else None
-        return _InFlight(batch, pending)
+    def _ask_ahead(self, in_flight: deque[_InFlight], remaining: int) -> int:
+        while remaining > 0 and len(in_flight) < PIPELINE_DEPTH:
+            n_trials = min(self.config.batch_size, remaining)
+            in_flight.append(_InFlight(self.sampler.ask(n_trials)))
+            remaining -= n_trials
+        return remaining
 
-    def _tell(self, source: OptunaSource, study: optuna.Study, flight: _InFlight, writer: TrialWriter) -> None:
+    def _submit_ready(self, in_flight: deque[_InFlight]) -> None:
+        """Send every batch whose proposals have arrived to the actors, in asking order."""
+        for flight in in_flight:
+            if flight.asked is None:
+                if not self.sampler.ready(flight.ask):
+                    return
+                self._submit(flight)
+
+    def _submit(self, flight: _InFlight) -> None:
+        flight.asked = list(self.sampler.result(flight.ask))
+        runnable = [asked.params for asked in flight.asked if asked.violated is None]
+        flight.pending = self.pool.submit(self.symbol, "evaluate_batch", runnable) if runnable else None
+
+    def _outcomes(self, flight: _InFlight) -> list[Told]:
+        """Wait for a batch's results and score them, in trial-number order."""
+        if flight.asked is None:
+            self._submit(flight)
+        assert flight.asked is not None
         outcomes = iter(self.pool.gather(flight.pending) if flight.pending else [])
-        ordered = sorted(flight.asked, key=lambda a: a.number)
-        for asked in ordered:
+        told = []
+        for asked in sorted(flight.asked, key=lambda a: a.number):
             raw = None if asked.violated is not None else next(outcomes)
             state, value, attrs = trial_state(self.config, asked, raw)
             self._keep_returns(asked.number, state, raw)
-            source.tell(asked, state, value, attrs)
-        every_trial = study.get_trials(deepcopy=False)
-        finished = [every_trial[asked.number] for asked in ordered]
-        writer.put(finished)
-        self._note_best(finished)
-        self.progress.advance(self.symbol, len(flight.asked), self.best_value)
+            told.append(Told(asked.number, state, value, attrs))
+        return told
 
     def _note_best(self, trials: list[FrozenTrial]) -> None:
         for trial in trials:
