@@ -8,7 +8,7 @@ first use so that ``import tradescan.sweep.objectives`` stays light.
 Modules (one concept each):
 
 * ``api``        ``run_sweep(directive, workers=, address=, storage=, data_dir=, results_dir=, progress=,
-  max_parallel_symbols=, full_equity=)``
+  max_parallel_symbols=, full_equity=, all_trades=)``
   -> ``SweepResult(run_id, run_dir, manifest, storage_url)``;
 * ``driver``     ``SweepDriver``: Ray + actors (warming up) while the first preflight runs -> up to
   ``max_parallel_symbols`` symbols at once on the shared pool, each in a thread (preflight, bars into the

@@ -40,12 +40,14 @@ from tradescan.results.manifest import (
     Stage1Summary,
     Stage2Summary,
     StageSeconds,
+    StoredTrades,
     SymbolEntry,
     SymbolStatus,
     TrialCounts,
     utc_now,
 )
 from tradescan.results.store import ResultsStore
+from tradescan.results.stored_trades import TRADES_TOP
 from tradescan.results.tables import EQUITY, STAGE2, TRADES, TRIALS, symbol_file
 from tradescan.sweep import results
 from tradescan.sweep.evaluator import bars_payload, error_text
@@ -131,6 +133,8 @@ class SweepDriver:
         max_parallel_symbols: symbols swept at once (``None`` = ``min(symbols, 4)``); each holds its
             bars in the object store and its trials in memory until it is committed.
         full_equity: store every bar of the finalists' equity instead of each UTC day's last value.
+        trades_top: store the trades of ranks 1..trades_top of each symbol (``None``: every finalist's;
+            ``tradescan.results.stored_trades``).
     """
 
     def __init__(
@@ -145,7 +149,10 @@ class SweepDriver:
         run_guards: bool = True,
         max_parallel_symbols: int | None = None,
         full_equity: bool = False,
+        trades_top: int | None = TRADES_TOP,
     ) -> None:
+        if trades_top is not None and trades_top < 1:
+            raise ValueError(f"trades_top must be >= 1 or None, got {trades_top}")
         if max_parallel_symbols is not None and max_parallel_symbols < 1:
             raise ValueError(f"max_parallel_symbols must be >= 1, got {max_parallel_symbols}")
         self.plan = plan
@@ -154,6 +161,7 @@ class SweepDriver:
         n_symbols = len(plan.directive.symbols)
         self.max_parallel_symbols = min(n_symbols, max_parallel_symbols or DEFAULT_MAX_PARALLEL_SYMBOLS)
         self.full_equity = full_equity
+        self.trades_top = trades_top
         self._seconds_lock = threading.Lock()
         self.store = store
         self.storage_url = storage_url
@@ -241,6 +249,7 @@ class SweepDriver:
             started=now,
             first_started=previous.first_started if previous else now,
             symbols={s: SymbolEntry() for s in plan.directive.symbols},
+            stored_trades=StoredTrades(top=self.trades_top),
         )
         self._write_manifest("running")
 
@@ -323,10 +332,12 @@ class SweepDriver:
         _require_complete_trials(stage1)
         self.progress.note(symbol, "stage 2")
         stage2 = self._stage2(pool, symbol, stage1)
+        kept = results.stored_trade_ranks(stage2.finalists, self.trades_top)
         record.stage2 = Stage2Summary(finalists=len(stage2.finalists), seconds=round(stage2.seconds, 3),
-                                      failed_ranks=tuple(f.rank for f in stage2.finalists if f.error))
+                                      failed_ranks=tuple(f.rank for f in stage2.finalists if f.error),
+                                      trades_ranks=kept)
         record.stage2_rows = results.stage2_rows(symbol, stage2.finalists, self.plan.directive.stage2.scenarios)
-        record.trades = results.finalist_trades(symbol, stage2.finalists)
+        record.trades = results.finalist_trades(symbol, stage2.finalists, kept)
         record.equity = results.finalist_equity(symbol, stage2.finalists)
         if self.guard_settings is not None:
             self.progress.note(symbol, "guards")
