@@ -353,7 +353,8 @@ class SweepDriver:
 
     def _stage2(self, pool: EvaluatorPool, symbol: str, stage1: Stage1Result) -> Stage2Result:
         stage2 = run_stage2(pool, symbol, stage1.trials, self.plan.directive.stage2.top_k,
-                            full_equity=self.full_equity)
+                            full_equity=self.full_equity, trades_top=self.trades_top,
+                            guard_trades=self.guard_settings is not None)
         self._add_seconds("stage2", stage2.seconds)
         return stage2
 

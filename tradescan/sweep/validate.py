@@ -75,7 +75,8 @@ def finalists_trades(
 ) -> pd.DataFrame:
     """Return every finalist's trades of ``symbol``: the stored ones, and those of the finalists whose
     trades the run did not keep (``tradescan.results.stored_trades``) backtested again on the actors as
-    stage 2 ran them (the same call, so the same trades), then dropped again: the run's files are unchanged.
+    stage 2 ran them (the same backtest, so the same trades; the stage-1 scenario's, which the guards
+    read), then dropped again: the run's files are unchanged.
     """
     mine = stored[stored["symbol"] == symbol] if not stored.empty else stored
     rows = stage2[(stage2["symbol"] == symbol) & stage2["error"].isna()] if not stage2.empty else stage2
@@ -84,7 +85,8 @@ def finalists_trades(
                if not trades_stored(manifest, symbol, int(row["rank"]))]
     if not missing:
         return mine
-    outcomes = pool.map(symbol, "run_finalists_daily", [params for _, params in missing])
+    jobs = [{"params": params, "trades": "stage1", "equity": "none"} for _, params in missing]
+    outcomes = pool.map(symbol, "run_finalist_jobs", jobs)
     frames = [mine] if not mine.empty else []
     for (rank, _), outcome in zip(missing, outcomes, strict=True):
         payload, error = (None, outcome.reason) if isinstance(outcome, TrialLost) else outcome
