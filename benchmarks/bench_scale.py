@@ -10,9 +10,11 @@ Prints (the machine is shared: run it when ``uptime`` is low, twice):
 * a 3-symbol TPE sweep with ``max_parallel_symbols=1`` (today's sequential driver, the reference) and
   ``3`` in the same run: the throughput ratio (target >= 1.5x);
 * the headline run: the ``medium`` grid (1,152 S1 combos) x 3 symbols x 100k bars, top-50 under A/B/C,
-  wall time including Ray start, split by step, and the results folder's size (targets <= 12 s, < 30 MB).
+  wall time including Ray start, split by step, and the results folder's size by file (targets <= 12 s,
+  < 30 MB), each with "met" or "NOT met".
 
-Run: ``python benchmarks/bench_scale.py [--workers 2] [--skip-headline]``.
+Run: ``python benchmarks/bench_scale.py [--workers 2] [--skip-headline] [--cold-numba]`` (``--cold-numba``:
+numba compiles every kernel again in the driver and the actors, as on a first install).
 """
 
 from __future__ import annotations
@@ -65,8 +67,12 @@ def sweep(directive: Path, data_dir: Path, results: Path, workers: int, parallel
         manifest = driver.run()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     ran = sum(e.trials.ran for e in manifest.symbols.values() if e.trials is not None)
-    size = sum(p.stat().st_size for p in store.run_dir(plan.run_id).rglob("*") if p.is_file())
+    run_dir = store.run_dir(plan.run_id)
+    size = sum(p.stat().st_size for p in run_dir.rglob("*") if p.is_file())
+    parts = {entry.name: sum(p.stat().st_size for p in ([entry] if entry.is_file() else entry.rglob("*"))
+                             if p.is_file()) for entry in run_dir.iterdir()}
     return {"wall": wall, "cpu": cpu, "ran": ran, "seconds": manifest.stage_seconds.model_dump(), "bytes": size,
+            "parts": parts,
             "journal": store.storage_path(plan.run_id).stat().st_size, "status": manifest.status}
 
 
@@ -130,7 +136,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-headline", action="store_true")
+    parser.add_argument("--cold-numba", action="store_true",
+                        help="compile every kernel again (an empty NUMBA_CACHE_DIR): what a first run costs")
     args = parser.parse_args()
+    if args.cold_numba:
+        import os
+
+        os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench_scale_numba_")  # before numba loads
     import ray
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,8 +202,11 @@ def report_headline(headline: dict[str, Any]) -> None:
     print(f"headline (1,152 x 3 symbols x 100k bars, top-50, A/B/C): wall {headline['wall']:.2f} s incl. Ray "
           f"start ({split}; stage/preflight seconds summed over symbols) -> target <= 12 s: "
           f"{'met' if headline['wall'] <= 12 else 'NOT met'}")
-    print(f"  results folder {size_mb:.1f} MB (Optuna journal {headline['journal'] / MB:.1f} MB) -> "
-          f"target < 30 MB: {'met' if size_mb < 30 else 'NOT met'}; status {headline['status']}", flush=True)
+    parts = sorted(headline["parts"].items(), key=lambda item: -item[1])
+    shown = ", ".join(f"{name} {size / MB:.1f}" for name, size in parts if size >= MB / 10)
+    print(f"  results folder {size_mb:.1f} MB ({shown} MB) -> target < 30 MB: "
+          f"{'met' if size_mb < 30 else 'NOT met'}; status {headline['status']}; {headline['ran']:,} trials",
+          flush=True)
 
 
 if __name__ == "__main__":
