@@ -14,9 +14,11 @@ Prints (the machine is shared: run it when ``uptime`` is low, twice):
   symbol's stage-1 start to the last trial's result, so Ray's and the actors' start are left out;
   the whole sweep's wall is printed too) and the ratio to the reference (target >= 1.5x);
 * the headline run: the ``medium`` grid (1,152 S1 combos) x 3 symbols x 100k bars, top-50 under A/B/C,
-  wall time including Ray start, split by step, and the results folder's size (targets <= 12 s, < 30 MB).
+  wall time including Ray start, split by step, and the results folder's size by file (targets <= 12 s,
+  < 30 MB), each with "met" or "NOT met".
 
-Run: ``python benchmarks/bench_scale.py [--workers 2] [--skip-headline] [--tpe-only]``.
+Run: ``python benchmarks/bench_scale.py [--workers 2] [--skip-headline] [--tpe-only] [--cold-numba]``
+(``--cold-numba``: numba compiles every kernel again in the driver and the actors, as on a first install).
 """
 
 from __future__ import annotations
@@ -101,9 +103,13 @@ def sweep(directive: Path, data_dir: Path, results: Path, workers: int, parallel
         manifest = driver.run()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     ran = sum(e.trials.ran for e in manifest.symbols.values() if e.trials is not None)
-    size = sum(p.stat().st_size for p in store.run_dir(plan.run_id).rglob("*") if p.is_file())
+    run_dir = store.run_dir(plan.run_id)
+    size = sum(p.stat().st_size for p in run_dir.rglob("*") if p.is_file())
+    parts = {entry.name: sum(p.stat().st_size for p in ([entry] if entry.is_file() else entry.rglob("*"))
+                             if p.is_file()) for entry in run_dir.iterdir()}
     return {"wall": wall, "cpu": cpu, "ran": ran, "seconds": manifest.stage_seconds.model_dump(), "bytes": size,
             "stage1_span": span.seconds if ran else 0.0,
+            "parts": parts,
             "journal": store.storage_path(plan.run_id).stat().st_size, "status": manifest.status}
 
 
@@ -168,7 +174,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tpe-only", action="store_true", help="only the 3-symbol TPE comparison")
     parser.add_argument("--skip-headline", action="store_true")
+    parser.add_argument("--cold-numba", action="store_true",
+                        help="compile every kernel again (an empty NUMBA_CACHE_DIR): what a first run costs")
     args = parser.parse_args()
+    if args.cold_numba:
+        import os
+
+        os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench_scale_numba_")  # before numba loads
     import ray
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -176,8 +188,9 @@ def main() -> None:
         headline = None
         if not (args.skip_headline or args.tpe_only):  # first, so its wall time includes starting Ray
             big = write_data(root / "d100k", 100_000)
-            directive = write_directive(root, "HEADLINE", {"sampler": "grid", "preset": "medium", "seed": 1},
-                                        top_k=50, batch_size=256)
+            # search.trials caps a grid (default 200): every one of the preset's 1,152 points
+            directive = write_directive(root, "HEADLINE", {"sampler": "grid", "preset": "medium", "trials": 1152,
+                                                           "seed": 1}, top_k=50, batch_size=256)
             headline = sweep(directive, big, root / "r_headline", args.workers, None)
             report_headline(headline)
         if not ray.is_initialized():
@@ -191,8 +204,9 @@ def driver_costs(root: Path, workers: int) -> tuple[dict[str, float], float, flo
     """Driver CPU per trial by sampler, one actor round trip, bytes per trial and backtest rates."""
     tiny = write_data(root / "d2k", 2_000)
     cpu: dict[str, float] = {}
+    grid = {"sampler": "grid", "preset": "medium", "trials": 1152, "seed": 1}  # search.trials caps a grid
     for label, search, in_driver in (("random", {"sampler": "random", "trials": 600, "seed": 1}, False),
-                                     ("grid", {"sampler": "grid", "preset": "medium", "seed": 1}, False),
+                                     ("grid", grid, False),
                                      ("tpe", {"sampler": "tpe", "trials": 200, "seed": 1}, False),
                                      ("tpe-in-driver", {"sampler": "tpe", "trials": 200, "seed": 1}, True)):
         result = sweep(write_directive(root, f"CPU_{label}", search, 1, 64), tiny, root / f"r_{label}",
@@ -259,8 +273,11 @@ def report_headline(headline: dict[str, Any]) -> None:
     print(f"headline (1,152 x 3 symbols x 100k bars, top-50, A/B/C): wall {headline['wall']:.2f} s incl. Ray "
           f"start ({split}; stage/preflight seconds summed over symbols) -> target <= 12 s: "
           f"{'met' if headline['wall'] <= 12 else 'NOT met'}")
-    print(f"  results folder {size_mb:.1f} MB (Optuna journal {headline['journal'] / MB:.1f} MB) -> "
-          f"target < 30 MB: {'met' if size_mb < 30 else 'NOT met'}; status {headline['status']}", flush=True)
+    parts = sorted(headline["parts"].items(), key=lambda item: -item[1])
+    shown = ", ".join(f"{name} {size / MB:.1f}" for name, size in parts if size >= MB / 10)
+    print(f"  results folder {size_mb:.1f} MB ({shown} MB) -> target < 30 MB: "
+          f"{'met' if size_mb < 30 else 'NOT met'}; status {headline['status']}; {headline['ran']:,} trials",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -2,16 +2,20 @@
 
 Prints, best of ``--repeat`` runs (the machine is shared, figures are noisy):
 
-* stage-1 trials/s with the random sampler and with TPE (the driver's stage-1 time, Ray startup excluded);
-* the compute limit: workers x the in-process single-core backtest rate (same space, scenario B);
+* stage-1 trials/s with the random sampler, the grid sampler (the space's ``medium`` preset, 1,152 points)
+  and TPE (the driver's stage-1 time, Ray startup excluded);
+* the compute limit: workers x the in-process single-core backtest rate (same space, scenario B), the
+  single-core rate measured right before and right after each sweep and the higher one kept (the
+  conservative limit on a shared machine);
 * Optuna's own in-memory ask/tell rate for the same space and trial count;
 * the private memory (USS) a second actor adds by holding the bars, against the bar data's size, and
   separately the derived session arrays and indicator cache per symbol;
 * seconds from the sweep's start (``prepare``, Ray not yet running) to the first trial result, and
   the ``ray.init`` part of it.
 
-Targets: random >= 80 % of the compute limit; TPE >= 90 % of Optuna's own rate; each extra actor adds
-< 10 % of the bar data in memory; first result <= 10 s after start.
+Targets: random and grid >= 80 % of the compute limit; TPE >= 90 % of Optuna's own rate; each extra
+actor adds < 10 % of the bar data in memory; first result <= 10 s after start. Each is printed with
+"met" or "NOT met".
 
 Run: ``python benchmarks/bench_sweep.py [--bars 100000] [--workers 2] [--repeat 3]``.
 """
@@ -19,6 +23,8 @@ Run: ``python benchmarks/bench_sweep.py [--bars 100000] [--workers 2] [--repeat 
 from __future__ import annotations
 
 import argparse
+import itertools
+import math
 import tempfile
 import time
 from pathlib import Path
@@ -69,8 +75,12 @@ def write_data(folder: Path, n_bars: int) -> None:
 
 
 def write_directive(folder: Path, sampler: str, trials: int, batch_size: int, tag: str) -> Path:
+    search: dict[str, Any] = {"space": str(SPACE_FILE), "sampler": sampler, "trials": trials, "seed": 1}
+    if sampler == "grid":
+        # search.trials caps a grid (default 200): every one of the preset's 1,152 points
+        search = {"space": str(SPACE_FILE), "sampler": "grid", "preset": "medium", "trials": 1152, "seed": 1}
     body = {"name": f"BENCH_{tag}", "strategy": STRATEGY, "symbols": [SYMBOL], "timeframe": TIMEFRAME,
-            "search": {"space": str(SPACE_FILE), "sampler": sampler, "trials": trials, "seed": 1},
+            "search": search,
             "stage1": {"min_trades": 100}, "stage2": {"top_k": 1}, "batch_size": batch_size}
     path = folder / f"{tag}.yaml"
     path.write_text(yaml.safe_dump(body), encoding="utf-8")
@@ -183,11 +193,13 @@ def pool_ceiling(data_dir: Path, workers: int, n_trials: int, batch_size: int) -
     directive = write_directive(data_dir, "random", 10, 8, "POOL")
     pool = EvaluatorPool(EvaluatorSettings.from_plan(prepare(directive, data_dir=data_dir)), workers)
     pool.add_symbol(SYMBOL, ray.put(bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL)))
+    from tradescan.sweep.stage1 import planned_chunk_sizes
+
     params = _random_params(n_trials)
     pool.map(SYMBOL, "evaluate_batch", params[:batch_size])
-    chunk = -(-batch_size // pool.size)  # as stage 1 streams random and grid trials
+    starts = np.cumsum([0, *planned_chunk_sizes(n_trials, pool.size, batch_size)])  # as stage 1 streams them
     started, cpu_started = time.perf_counter(), time.process_time()
-    for _ in pool.stream(SYMBOL, "evaluate_batch", (params[i : i + chunk] for i in range(0, n_trials, chunk))):
+    for _ in pool.stream(SYMBOL, "evaluate_batch", (params[a:b] for a, b in itertools.pairwise(starts))):
         pass
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
@@ -274,6 +286,7 @@ def main() -> None:
         data_dir = root / "data"
         write_data(data_dir, args.bars)
         random_directive = write_directive(root, "random", args.random_trials, args.batch_size, "RANDOM")
+        grid_directive = write_directive(root, "grid", 0, args.batch_size, "GRID")
         tpe_directive = write_directive(root, "tpe", args.tpe_trials, args.batch_size, "TPE")
 
         # First: the time to the first result, from a process where Ray is not running yet.
@@ -282,14 +295,20 @@ def main() -> None:
         runs: list[dict[str, float]] = []
         for attempt in range(args.repeat):
             # Each figure is compared with a reference measured right before it, on the same load.
-            single = single_core_rate(data_dir, 150)
+            before = single_core_rate(data_dir, 300)
             random_rate = sweep_rate(random_directive, data_dir, args.workers, root / f"r_random{attempt}")[0]
+            between = single_core_rate(data_dir, 300)
+            grid_rate = sweep_rate(grid_directive, data_dir, args.workers, root / f"r_grid{attempt}")[0]
+            after = single_core_rate(data_dir, 300)
+            random_single, grid_single = max(before, between), max(between, after)
             ceiling, driver_cpu = pool_ceiling(data_dir, args.workers, args.random_trials, args.batch_size)
             own_tpe = optuna_rate("tpe", args.tpe_trials)
             tpe_rate = sweep_rate(tpe_directive, data_dir, args.workers, root / f"r_tpe{attempt}")[0]
-            runs.append({"single": single, "random": random_rate, "ceiling": ceiling, "driver_cpu": driver_cpu,
+            runs.append({"single": random_single, "grid_single": grid_single, "random": random_rate,
+                         "grid": grid_rate, "ceiling": ceiling, "driver_cpu": driver_cpu,
                          "own_tpe": own_tpe, "tpe": tpe_rate, "own_random": optuna_rate("random", args.random_trials),
-                         "random_share": random_rate / (args.workers * single), "tpe_share": tpe_rate / own_tpe})
+                         "random_share": random_rate / (args.workers * random_single),
+                         "grid_share": grid_rate / (args.workers * grid_single), "tpe_share": tpe_rate / own_tpe})
         memory = actor_memory(data_dir, args.workers)
         bars_only = bars_only_memory(data_dir)
     report(args, runs, memory, bars_only, first_result_s, ray_init_s)
@@ -301,28 +320,39 @@ def report(args: argparse.Namespace, runs: list[dict[str, float]], memory: dict[
     print(f"bars={args.bars:,} workers={args.workers} batch_size={args.batch_size} repeats={args.repeat}")
     for index, run in enumerate(runs, start=1):
         print(f"  run {index}: single-core {run['single']:.1f}/s, random {run['random']:.1f}/s "
-              f"({100 * run['random_share']:.0f} %), pool alone {run['ceiling']:.1f}/s (driver CPU "
+              f"({100 * run['random_share']:.0f} %), grid {run['grid']:.1f}/s ({100 * run['grid_share']:.0f} % "
+              f"of 2 x {run['grid_single']:.1f}), pool alone {run['ceiling']:.1f}/s (driver CPU "
               f"{run['driver_cpu']:.0f} %), TPE {run['tpe']:.1f}/s vs Optuna {run['own_tpe']:.1f}/s "
               f"({100 * run['tpe_share']:.0f} %)")
     best_random = max(runs, key=lambda run: run["random_share"])
+    best_grid = max(runs, key=lambda run: run["grid_share"])
     best_tpe = max(runs, key=lambda run: run["tpe_share"])
     limit = args.workers * best_random["single"]
     print(f"stage 1, random sampler      {best_random['random']:8.1f} trials/s = "
           f"{100 * best_random['random_share']:5.1f} % of the compute limit {limit:.1f} "
-          f"(= {args.workers} x {best_random['single']:.1f} single-core) (target >= 80 %)")
+          f"(= {args.workers} x {best_random['single']:.1f} single-core) (target >= 80 %: "
+          f"{_met(best_random['random_share'] >= 0.8)})")
+    print(f"stage 1, grid sampler        {best_grid['grid']:8.1f} trials/s = "
+          f"{100 * best_grid['grid_share']:5.1f} % of the compute limit {args.workers * best_grid['grid_single']:.1f} "
+          f"(1,152 points of the medium preset) (target >= 80 %: {_met(best_grid['grid_share'] >= 0.8)})")
     print(f"  the actor pool alone        {best_random['ceiling']:8.1f} trials/s (no Optuna; Ray's ceiling here)")
     print(f"  Optuna in-memory random     {best_random['own_random']:8.1f} trials/s ({args.random_trials} trials)")
     print(f"stage 1, TPE sampler         {best_tpe['tpe']:8.1f} trials/s = "
           f"{100 * best_tpe['tpe_share']:5.1f} % of Optuna's own in-memory TPE {best_tpe['own_tpe']:.1f} trials/s "
-          f"({args.tpe_trials} trials) (target >= 90 %)")
+          f"({args.tpe_trials} trials) (target >= 90 %: {_met(best_tpe['tpe_share'] >= 0.9)})")
     print(f"bar data                     {bars_only['bar_data_mb']:8.2f} MB")
     print(f"extra actor private, bars    {bars_only['private_added_mb']:8.2f} MB = "
-          f"{100 * bars_only['private_added_mb'] / bars_only['bar_data_mb']:5.1f} % of the bar data (target < 10 %); "
+          f"{100 * bars_only['private_added_mb'] / bars_only['bar_data_mb']:5.1f} % of the bar data (target < 10 %: "
+          f"{_met(bars_only['private_added_mb'] < 0.1 * bars_only['bar_data_mb'])}); "
           f"zero-copy {'yes' if bars_only['zero_copy'] else 'NO'}; first actor {bars_only['first_actor_mb']:.2f} MB")
     print(f"  + BacktestSession arrays   {memory['session_mb']:8.2f} MB per symbol; with the indicator cache "
           f"after 64 trials {memory['session_and_cache_mb']:.2f} MB")
-    print(f"first result after start     {first_result_s or float('nan'):8.2f} s (target <= 10 s), of which "
-          f"ray.init {ray_init_s or float('nan'):.2f} s")
+    print(f"first result after start     {first_result_s or float('nan'):8.2f} s (target <= 10 s: "
+          f"{_met((first_result_s or math.inf) <= 10)}), of which ray.init {ray_init_s or float('nan'):.2f} s")
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def _count_trials(results: Path) -> int:
 def test_resume_after_killing_the_driver(tmp_path: Path, small_data_dir: Path, ray_cluster: object) -> None:
     import ray
 
-    trials = 240
+    trials = 2_400  # random chunks grow to 256 trials (stage1.planned_chunk_sizes): enough left to kill it mid-way
     directive = write_directive(tmp_path, search={"sampler": "random", "trials": trials, "seed": 2}, batch_size=4)
     results = tmp_path / "r"
     script = textwrap.dedent(

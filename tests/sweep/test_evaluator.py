@@ -112,3 +112,22 @@ def test_finalists_carry_every_stage2_scenario_with_frames(tmp_path: Path, small
     assert list(payload["equity"].columns) == ["A", "B", "C"]
     [(nothing, finalist_error)] = core.run_finalists("EURUSD", [{"ema_fast": "fast"}])
     assert nothing is None and finalist_error is not None and finalist_error.startswith("TradeScanError: ")
+
+
+def test_finalist_jobs_send_only_the_frames_they_ask_for(tmp_path: Path, small_data_dir: Path) -> None:
+    import pandas as pd
+
+    core = _core(tmp_path, small_data_dir)
+    [(full, _)] = core.run_finalists_daily("EURUSD", [S1_PARAMS[0]])
+    assert full is not None
+    (stage1, _), (bare, _) = core.run_finalist_jobs("EURUSD", [
+        {"params": S1_PARAMS[0], "trades": "stage1"}, {"params": S1_PARAMS[0], "trades": "none", "equity": "none"}])
+    assert stage1 is not None and bare is not None
+    scenario = core.settings.stage1_scenario
+    assert scenario == "B"
+    # the stage-1 scenario's rows of the full frame, exactly; the metrics of every scenario either way
+    pd.testing.assert_frame_equal(stage1["trades"], full["trades"][full["trades"]["scenario"] == "B"].reset_index(
+        drop=True))
+    pd.testing.assert_frame_equal(stage1["equity"], full["equity"])
+    assert bare["trades"] is None and bare["equity"] is None
+    np.testing.assert_equal(bare["metrics"], full["metrics"])

@@ -19,7 +19,15 @@ from tradescan.sweep.objectives import get_objective
 from tradescan.sweep.pool import ACTOR_DIED, EvaluatorPool, TrialLost
 from tradescan.sweep.settings import EvaluatorSettings
 from tradescan.sweep.sources import AskedTrial
-from tradescan.sweep.stage1 import Stage1Config, Stage1Runner, count_states, score, trial_state
+from tradescan.sweep.stage1 import (
+    MAX_CHUNK_TRIALS,
+    Stage1Config,
+    Stage1Runner,
+    count_states,
+    planned_chunk_sizes,
+    score,
+    trial_state,
+)
 from tradescan.sweep.storage import finished_trials, open_study
 
 CONFIG = Stage1Config("tpe", 1, 10, 4, None, get_objective("sharpe"), 10, 1.0)
@@ -49,6 +57,16 @@ def test_metrics_are_scored_with_the_min_trades_penalty() -> None:
     assert state == TrialState.FAIL and value is None
     assert attrs["error"] == "ObjectiveError: objective 'sharpe' is not finite (inf) with 50 trades"
     assert attrs["metrics"] == {"sharpe": "inf", "trades": 50.0}  # what was measured stays visible
+
+
+def test_random_and_grid_chunks_shrink_with_the_trials_left() -> None:
+    assert planned_chunk_sizes(800, 2, 32) == [200, 150, 113, 85, 63, 48, 36, 27, 20, 16, 16, 16, 10]
+    # never above MAX_CHUNK_TRIALS, never below batch_size / actors but for the last one
+    assert planned_chunk_sizes(1152, 1, 256) == [MAX_CHUNK_TRIALS] * 4 + [128]
+    assert planned_chunk_sizes(40, 4, 64) == [16, 16, 8]
+    assert planned_chunk_sizes(0, 2, 32) == [] and planned_chunk_sizes(3, 2, 32) == [3]
+    for n_trials in (1, 17, 999, 5000):
+        assert sum(planned_chunk_sizes(n_trials, 3, 16)) == n_trials
 
 
 def test_count_states() -> None:

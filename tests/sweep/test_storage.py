@@ -13,8 +13,9 @@ import pytest
 from optuna.trial import TrialState
 
 from tradescan.errors import TradeScanError
-from tradescan.sweep.journal import JournalFile
+from tradescan.sweep.journal import BulkJournalStorage, JournalFile
 from tradescan.sweep.storage import (
+    JOURNAL_APPEND_TRIALS,
     UNPARSEABLE_URL,
     SlowStorageWarning,
     StorageWriteError,
@@ -65,6 +66,81 @@ def test_the_journal_writer_stores_trials_that_optunas_own_backend_reads_back(tm
     # The stock backend (what optuna-dashboard opens) reads the same file.
     stock = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
     _same(finished_trials(optuna.load_study(study_name="run/EURUSD", storage=stock)), original)
+
+
+def _every_field(trial: optuna.trial.FrozenTrial) -> tuple[object, ...]:
+    return (trial.number, trial.state, trial.value, trial.values, trial.params, trial.distributions,
+            trial.user_attrs, trial.system_attrs, trial.intermediate_values, trial.datetime_start,
+            trial.datetime_complete)
+
+
+def test_bulk_records_are_the_records_optuna_writes_for_add_trial(tmp_path: Path) -> None:
+    original = _memory_trials(9)
+    original[2].system_attrs = {"origin": "memory"}  # system attributes and intermediate values travel too
+    original[4].intermediate_values = {0: 0.5, 3: 1.5}
+    own = optuna.create_study(study_name="s", direction="maximize", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "own.journal"))))
+    for trial in original:
+        own.add_trial(trial)
+    bulk = BulkJournalStorage(JournalFile(tmp_path / "bulk.journal"))
+    study_id = bulk.create_new_study([optuna.study.StudyDirection.MAXIMIZE], "s")
+    bulk.add_finished_trials(study_id, original)
+    bulk.journal.close()
+    stock_read = optuna.storages.journal.JournalFileBackend
+    own_logs = list(stock_read(str(tmp_path / "own.journal")).read_logs(0))
+    bulk_logs = list(stock_read(str(tmp_path / "bulk.journal")).read_logs(0))
+    assert len(bulk_logs) == len(own_logs) == 10  # create study + 9 trials, one record each
+    for ours, optunas in zip(bulk_logs[1:], own_logs[1:], strict=True):
+        assert ours["worker_id"] != optunas["worker_id"]
+        # the same keys in the same order, the same values: the record create_new_trial writes
+        assert list(ours) == list(optunas)
+        assert {k: v for k, v in ours.items() if k != "worker_id"} == {
+            k: v for k, v in optunas.items() if k != "worker_id"}
+
+
+def test_bulk_appended_trials_read_back_through_optunas_journal_storage_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "optuna.journal"
+    original = _memory_trials(3 * JOURNAL_APPEND_TRIALS + 5)
+    study = open_study(str(path), "run/EURUSD")
+    other = open_study(str(path), "run/GBPUSD")  # two studies in one file, appends interleaved
+    writer, other_writer = TrialWriter(study), TrialWriter(other)
+    for start in range(0, len(original), 40):
+        writer.put(original[start : start + 40])
+        other_writer.put(original[start : start + 40][::-1][:3])
+    assert writer.close() == len(original)
+    other_written = other_writer.close()
+    assert other_written == 3 * len(range(0, len(original), 40))
+    assert path.read_bytes().count(b"\n") == 2 + len(original) + other_written  # two studies, one line per trial
+    stock = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    stored = finished_trials(optuna.load_study(study_name="run/EURUSD", storage=stock))
+    assert [_every_field(t) for t in stored] == [_every_field(t) for t in original]
+    # Resuming reads them as a prefix and appends after them.
+    resumed = open_study(str(path), "run/EURUSD")
+    assert [t.number for t in finished_trials(resumed)] == list(range(len(original)))
+    more = TrialWriter(resumed)
+    more.put(original[:2])
+    assert more.close() == 2
+    again = optuna.load_study(study_name="run/EURUSD", storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(path))))
+    assert [t.number for t in finished_trials(again)] == list(range(len(original) + 2))
+    assert _every_field(finished_trials(again)[-1])[1:] == _every_field(original[1])[1:]
+
+
+def test_the_journal_writer_appends_a_put_in_few_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    appends: list[int] = []
+    real_append = JournalFile.append_logs
+
+    def counting_append(self: JournalFile, logs: list[dict[str, object]]) -> None:
+        appends.append(len(logs))
+        real_append(self, logs)
+
+    monkeypatch.setattr(JournalFile, "append_logs", counting_append)
+    study = open_study(str(tmp_path / "optuna.journal"), "run/EURUSD")
+    appends.clear()
+    writer = TrialWriter(study)
+    writer.put(_memory_trials(2 * JOURNAL_APPEND_TRIALS + 1))
+    assert writer.close() == 2 * JOURNAL_APPEND_TRIALS + 1
+    assert appends == [JOURNAL_APPEND_TRIALS, JOURNAL_APPEND_TRIALS, 1]
 
 
 def test_the_journal_is_not_synced_to_disk_per_trial(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -70,6 +70,8 @@ def _register_sweep(subparsers: argparse._SubParsersAction) -> None:
                              "its own (default: min(symbols, 4); same results)")
     parser.add_argument("--full-equity", action="store_true",
                         help="store the finalists' equity at every bar (default: each UTC day's last value)")
+    parser.add_argument("--all-trades", action="store_true",
+                        help="store every finalist's trades (default: the best 10 of each symbol, every scenario)")
     parser.add_argument("--json", action="store_true", help="print the outcome as JSON (no progress bars)")
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report and Excel workbooks")
     parser.add_argument("--skip-guards", action="store_true",
@@ -89,7 +91,7 @@ def run_sweep_command(args: argparse.Namespace) -> int:
         result = run_sweep(args.directive, workers=args.workers, address=args.address, storage=args.storage,
                            data_dir=args.data_dir, results_dir=args.results_dir, progress=not args.json,
                            skip_guards=args.skip_guards, max_parallel_symbols=args.max_parallel_symbols,
-                           full_equity=args.full_equity)
+                           full_equity=args.full_equity, all_trades=args.all_trades)
     manifest = result.manifest
     reports = [] if args.no_report else _write_reports(result.run_id, args.results_dir)
     if args.json:
@@ -261,6 +263,7 @@ def run_top_command(args: argparse.Namespace) -> int:
         frame = top_frame(finalists, args.scenario)
         if not frame.empty:
             frame.insert(5, "verdict", [labels[(f.symbol, f.rank)] for f in finalists])
+            frame["trades_stored"] = [f.trades_stored for f in finalists]
         print(frame.to_csv(index=False), end="")
     else:
         print(format_top_table(finalists, run.manifest, args.scenario, labels if run.manifest.guards else None))
@@ -331,11 +334,24 @@ def format_top_table(
             _across(finalist, "sharpe", scenarios), _number(metrics.get("trades")),
             _number(metrics.get("profit_factor")), _number(metrics.get("max_drawdown_pct")),
             _number(metrics.get("net_pnl")), *verdict,
-            f"stage 2 failed: {finalist.error}" if finalist.error else "",
+            f"stage 2 failed: {finalist.error}" if finalist.error else
+            ("" if finalist.trades_stored else "trades not stored"),
         )
     title = (f"finalists of run {manifest.run_id}, ranked by stage-1 {objective_label(manifest)}; "
              f"other columns from stage 2")
-    return "\n".join([title, render_table(table), "", "parameters:", *_params_lines(finalists)])
+    footer = _trades_footer(finalists, manifest)
+    return "\n".join([title, render_table(table), *footer, "", "parameters:", *_params_lines(finalists)])
+
+
+def _trades_footer(finalists: list[FinalistSummary], manifest: RunManifest) -> list[str]:
+    """Return the line saying that some finalists' trades were not stored, and how to get them."""
+    from tradescan.results.stored_trades import policy_text
+
+    if all(f.trades_stored or f.error for f in finalists):
+        return []
+    return textwrap.wrap(f"trades not stored: the run keeps {policy_text(manifest)} (metrics and daily equity "
+                         f"of every finalist); sweep with --all-trades to keep every finalist's, or re-create one "
+                         f"with 'top --rank N --format yaml' and 'tradescan backtest --params-file'", TABLE_WIDTH)
 
 
 def _params_lines(finalists: list[FinalistSummary]) -> list[str]:

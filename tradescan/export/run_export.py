@@ -47,6 +47,7 @@ def export_run_pine(
     settings = importlib.import_module("tradescan.results.reproduce").backtest_settings(run.manifest)
     strategy = get_strategy(str(directive["strategy"]), tuple(run.manifest.strategy_dirs))
     chosen = scenario or str(directive.get("stage1", {}).get("scenario", "B"))
+    price, price_note = _typical_price(run, symbol, rank)
     pine_settings = settings_for(
         symbol,
         stops_from=settings.get("stops_from", "fill"),
@@ -54,12 +55,13 @@ def export_run_pine(
         capital=settings.get("capital"),
         broker=settings.get("broker", "default"),
         scenario=chosen,
-        price=_typical_price(run, symbol, rank),
+        price=price,
         title=f"{strategy.name} {symbol} #{rank}",
     )
     header = (
         f"run {run_id}, {symbol} finalist rank {rank} (trial {finalist.trial}), "
         f"timeframe {directive.get('timeframe')}, costs of scenario {chosen} of broker {_broker_name(settings)}",
+        *((price_note,) if price_note else ()),
     )
     return render_pine(strategy, dict(finalist.params), pine_settings, header_lines=header)
 
@@ -76,13 +78,24 @@ def _results_package() -> Any:
         ) from None
 
 
-def _typical_price(run: Any, symbol: str, rank: int) -> float:
-    """Return the finalist's last entry price (to turn basis-point costs into ticks), else 1.0."""
-    trades = run.trades
+def _typical_price(run: Any, symbol: str, rank: int) -> tuple[float, str | None]:
+    """Return the finalist's last entry price (to turn basis-point costs into ticks), else 1.0, and a
+    header note when it comes from another finalist (the run did not store this one's trades)."""
+    stored_trades = importlib.import_module("tradescan.results.stored_trades")
+    trades = run.table(importlib.import_module("tradescan.results.tables").TRADES)
     if trades.empty or "entry_price" not in trades:
-        return 1.0
-    mine = trades[(trades["symbol"] == symbol) & (trades["rank"] == rank)]["entry_price"].to_numpy(np.float64)
-    return float(mine[-1]) if len(mine) else 1.0
+        return 1.0, None
+    symbol_trades = trades[trades["symbol"] == symbol]
+    mine = symbol_trades[symbol_trades["rank"] == rank]["entry_price"].to_numpy(np.float64)
+    if len(mine) or stored_trades.trades_stored(run.manifest, symbol, rank):
+        return (float(mine[-1]) if len(mine) else 1.0), None
+    others = symbol_trades.sort_values(["rank"], kind="stable")
+    if others.empty:
+        return 1.0, f"typical price 1.0: {stored_trades.not_stored_text(run.manifest, symbol, rank)}"
+    other = int(others["rank"].iloc[0])
+    price = float(others[others["rank"] == other]["entry_price"].to_numpy(np.float64)[-1])
+    return price, (f"typical price (basis points to ticks) from finalist #{other}'s last entry: "
+                   f"the run did not store the trades of #{rank}")
 
 
 def _broker_name(settings: Mapping[str, Any]) -> str:

@@ -24,6 +24,7 @@ from tradescan.report.frames import (
 )
 from tradescan.report.html import Page, escape, links, returns_colour
 from tradescan.report.inputs import ReportInputs
+from tradescan.results.stored_trades import not_stored_text, trades_stored
 
 STAGE2_METRICS = ("trades", "sharpe", "sortino", "profit_factor", "net_pnl", "total_return", "max_drawdown_pct",
                   "win_rate", "expectancy_r", "cvar95_pips")
@@ -137,7 +138,9 @@ def _finalist_section(page: Page, inputs: ReportInputs, symbol: str, rank: int, 
     scenario = inputs.manifest.objective.scenario if inputs.manifest.objective.scenario in scenarios else scenarios[0]
     page.heading(4, f"Monthly returns % (scenario {scenario})")
     page.table(monthly_returns(equity, scenario), index=True, cell_style=returns_colour)
-    if trades.empty:
+    if not trades_stored(inputs.manifest, symbol, rank):
+        page.paragraph(f"Trades not stored: {not_stored_text(inputs.manifest, symbol, rank)}.", "note")
+    elif trades.empty:
         page.paragraph("No trades.", "note")
     else:
         page.figure(r_distribution_figure(trades, scenarios, f"#{rank} R distribution per scenario"))

@@ -38,6 +38,7 @@ from tradescan.report.validation import verdict
 from tradescan.results.manifest import RunManifest
 from tradescan.results.run import load_run
 from tradescan.results.store import ResultsStore
+from tradescan.results.stored_trades import policy_text, trades_stored
 
 MASTER_FILTER_FILE = "Strategy_Master_Filter.xlsx"
 SUMMARY_SHEET = "Summary"
@@ -120,9 +121,13 @@ def trade_report_bytes(inputs: ReportInputs, symbol: str) -> bytes:
     stage2 = inputs.stage2[inputs.stage2["symbol"] == symbol] if not inputs.stage2.empty else inputs.stage2
     rows = master_rows(inputs.manifest, stage2, inputs.guards, per_scenario=True)
     book = _Book(inputs.manifest.finished or inputs.manifest.started, f"Trade report {inputs.run_id} {symbol}")
-    _summary_sheet(book, inputs.manifest, symbol, rows)
+    ranks = sorted({int(r) for r in stage2["rank"]}) if not stage2.empty else []
+    unstored = [rank for rank in ranks if not trades_stored(inputs.manifest, symbol, rank)]
+    _summary_sheet(book, inputs.manifest, symbol, rows, unstored)
     trades = inputs.trades
-    for rank in sorted({int(r) for r in stage2["rank"]}) if not stage2.empty else []:
+    for rank in ranks:
+        if rank in unstored:
+            continue  # no sheet rather than an empty one: the run sheet says why
         mine = finalist_rows(trades, symbol, rank) if not trades.empty else trades
         for scenario in sorted({str(s) for s in stage2.loc[stage2["rank"] == rank, "scenario"]}):
             chosen = mine[mine["scenario"] == scenario] if not mine.empty else mine
@@ -140,7 +145,8 @@ def trade_table(trades: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _summary_sheet(book: _Book, manifest: RunManifest, symbol: str, rows: list[dict[str, Any]]) -> None:
+def _summary_sheet(book: _Book, manifest: RunManifest, symbol: str, rows: list[dict[str, Any]],
+                   unstored: list[int]) -> None:
     book.table(SUMMARY_SHEET, pd.DataFrame(rows, columns=_summary_columns(rows)))
     directive = manifest.directive
     facts = [
@@ -152,7 +158,22 @@ def _summary_sheet(book: _Book, manifest: RunManifest, symbol: str, rows: list[d
         ("started (UTC)", manifest.started.isoformat()),
         ("finished (UTC)", manifest.finished.isoformat() if manifest.finished else ""),
     ]
+    if unstored:
+        facts.append(("trades", f"the run keeps {policy_text(manifest)}: no trade sheets for ranks "
+                                f"{_ranks_text(unstored)}, whose trades were not stored (sweep with --all-trades "
+                                f"to keep every finalist's)"))
     book.table(RUN_SHEET, pd.DataFrame(facts, columns=["field", "value"]).astype(str))
+
+
+def _ranks_text(ranks: list[int]) -> str:
+    """Return ranks as ranges, e.g. ``11-50`` or ``3, 5-6``."""
+    spans: list[list[int]] = []
+    for rank in ranks:
+        if spans and rank == spans[-1][1] + 1:
+            spans[-1][1] = rank
+        else:
+            spans.append([rank, rank])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _summary_columns(rows: list[dict[str, Any]]) -> list[str]:

@@ -18,6 +18,7 @@ import pandas as pd
 from tradescan.results.errors import ResultsFileError
 from tradescan.results.manifest import RunManifest
 from tradescan.results.run import Run
+from tradescan.results.tables import TRADES
 
 GUARD_SERIES_FILE = "guard_series.parquet"
 WALK_FORWARD_FILE = "walk_forward.parquet"
@@ -36,7 +37,7 @@ class ReportInputs:
         manifest: the run's manifest (directive, objective, symbols, times).
         trials: stage-1 trials.
         stage2: stage-2 finalists × scenarios.
-        trades: the finalists' trades.
+        trades: the stored finalists' trades (``tradescan.results.stored_trades`` says which).
         equity: the finalists' equity curves.
         guards: guard results (empty before the guard stage).
         guard_series: distributions and curves of the guard stage (empty before it).
@@ -76,7 +77,7 @@ def read_inputs(run: Run) -> ReportInputs:
         manifest=run.manifest,
         trials=run.trials,
         stage2=run.stage2,
-        trades=run.trades,
+        trades=run.table(TRADES),  # the page says per finalist when its trades were not stored
         equity=run.equity,
         guards=run.guards,
         guard_series=_optional_table(run.path / GUARD_SERIES_FILE, GUARD_SERIES_COLUMNS),

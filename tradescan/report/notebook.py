@@ -6,6 +6,7 @@ figure as the HTML report: price with the trades, then equity and drawdown per s
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,9 @@ from tradescan.errors import TradeScanError
 from tradescan.metrics import METRIC_NAMES
 from tradescan.report.finalist import price_trades_figure
 from tradescan.report.frames import finalist_rows, scenario_columns
-from tradescan.results.tables import COUNT_METRICS, STAGE2, metric_columns
+from tradescan.results.errors import TradeScanNotice
+from tradescan.results.stored_trades import not_stored_text, trades_stored
+from tradescan.results.tables import COUNT_METRICS, STAGE2, TRADES, metric_columns
 
 if TYPE_CHECKING:
     from tradescan.engine.result import BacktestResult
@@ -68,6 +71,10 @@ def finalist_figure(run: Run, symbol: str, rank: int, bars: pd.DataFrame | None 
     if equity.empty:
         raise TradeScanError(f"run {run.run_id} stores no equity for {symbol} #{rank} "
                              f"(see 'tradescan top {run.run_id}' for its finalists)")
-    trades = finalist_rows(run.trades, symbol, rank) if not run.trades.empty else run.trades
+    stored = run.table(TRADES)
+    trades = finalist_rows(stored, symbol, rank) if not stored.empty else stored
+    if not trades_stored(run.manifest, symbol, rank):
+        warnings.warn(TradeScanNotice(f"the figure shows no trades: {not_stored_text(run.manifest, symbol, rank)}"),
+                      stacklevel=3)
     scenarios = scenario_columns(equity)
     return price_trades_figure(trades, equity, scenarios, bars, f"{run.run_id} {symbol} #{rank}")

@@ -6,6 +6,8 @@
 * ``run``       ``load_run(run_id, results_dir=None)`` -> ``Run`` (``.manifest .trials .stage2 .trades
   .equity .guards``);
 * ``query``     ``top_finalists(run, symbol=, k=, rank=)`` -> ``FinalistSummary`` per finalist;
+* ``stored_trades`` which finalists' trades a run keeps (the best 10 per symbol unless ``--all-trades``)
+  and what readers say about the others (``TradesNotStored``, ``Run.finalist_trades``);
 * ``reproduce`` ``params_file_entry`` / ``backtest_settings``: what ``backtest --params-file`` needs;
 * ``commit``, ``lock``, ``catalog``, ``files``, ``errors``: how the store writes and fails.
 """

@@ -14,6 +14,7 @@ Layout (JSON)::
     started, first_started, finished, frozen      ISO times (UTC)
     symbols        per symbol: status, reasons, error, bars, trials, stage1, stage2
     stage_seconds  startup, ray_init, preflight, stage1, stage2, total
+    stored_trades  which finalists' trades are stored: {"top": 10} (ranks 1-10 per symbol) or {"top": null} (all)
     commit, tables the last commit's token and, per table file, the commit that wrote it and its rows
     verdicts       reserved for the guard stage (per symbol), empty until it runs
 """
@@ -72,11 +73,23 @@ class Stage1Summary(Record):
 
 
 class Stage2Summary(Record):
-    """Stage 2 of one symbol: how many finalists were re-run, how long it took, which failed."""
+    """Stage 2 of one symbol: how many finalists were re-run, how long it took, which failed, and the
+    ranks whose trades are stored (``None``: every finalist that ran, as runs before the policy)."""
 
     finalists: Count = 0
     seconds: Seconds = 0.0
     failed_ranks: tuple[Count, ...] = ()
+    trades_ranks: tuple[Count, ...] | None = None
+
+
+class StoredTrades(Record):
+    """Which finalists' trades a run stores in ``trades/<SYMBOL>.parquet`` (``tradescan.results.stored_trades``).
+
+    ``top``: the trades of ranks 1..top of each symbol under every stage-2 scenario; ``None``: every
+    finalist's (``--all-trades``, and every run written before the policy).
+    """
+
+    top: Count | None = None
 
 
 class SymbolEntry(Record):
@@ -156,6 +169,7 @@ class RunManifest(Record):
     frozen: UtcTime | None = None
     symbols: dict[str, SymbolEntry] = {}
     stage_seconds: StageSeconds = StageSeconds()
+    stored_trades: StoredTrades = StoredTrades()
     commit: str | None = None
     tables: dict[str, TableRecord] = {}
     verdicts: dict[str, Any] = {}

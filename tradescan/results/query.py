@@ -16,7 +16,9 @@ from typing import Any, cast
 import pandas as pd
 
 from tradescan.errors import TradeScanError
+from tradescan.results.manifest import RunManifest
 from tradescan.results.run import Run
+from tradescan.results.stored_trades import trades_stored
 from tradescan.results.tables import COUNT_METRICS, STAGE2, metric_columns
 
 
@@ -32,6 +34,7 @@ class FinalistSummary:
         params: its parameters, exactly as the strategy received them.
         metrics: per stage-2 scenario, the metrics (empty when the finalist failed).
         error: why its stage-2 backtest failed, else ``None``.
+        trades_stored: whether the run keeps its trades (``tradescan.results.stored_trades``).
     """
 
     symbol: str
@@ -41,6 +44,7 @@ class FinalistSummary:
     params: dict[str, Any]
     metrics: dict[str, dict[str, float | int]] = field(default_factory=dict)
     error: str | None = None
+    trades_stored: bool = True
 
     def as_json(self) -> dict[str, Any]:
         """Return ``{"symbol", "rank", "params", "metrics"}`` (DESIGN §11, ``top --format json``)."""
@@ -70,7 +74,7 @@ def top_finalists(
     for row in rows:
         key = (str(row["symbol"]), int(row["rank"]))
         if key not in finalists:
-            finalists[key] = _summary(row)
+            finalists[key] = _summary(row, run.manifest)
         if not _present(row.get("error")):
             finalists[key].metrics[str(row["scenario"])] = _metrics(row, metric_names)
     return list(finalists.values())
@@ -92,15 +96,17 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and math.isnan(value))
 
 
-def _summary(row: dict[str, Any]) -> FinalistSummary:
+def _summary(row: dict[str, Any], manifest: RunManifest) -> FinalistSummary:
     params_json = row.get("params_json")
+    failed = _present(row.get("error"))
     return FinalistSummary(
         symbol=str(row["symbol"]),
         rank=int(row["rank"]),
         trial=int(row["trial"]),
         stage1_value=float(row["stage1_value"]),
         params=dict(json.loads(params_json)) if isinstance(params_json, str) else {},
-        error=str(row["error"]) if _present(row.get("error")) else None,
+        error=str(row["error"]) if failed else None,
+        trades_stored=not failed and trades_stored(manifest, str(row["symbol"]), int(row["rank"])),
     )
 
 

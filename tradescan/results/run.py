@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tradescan.results.errors import ResultsFileError
+from tradescan.errors import TradeScanError
+from tradescan.results.errors import ResultsFileError, TradeScanNotice
 from tradescan.results.manifest import RunManifest
 from tradescan.results.store import READ_ATTEMPTS, READ_PAUSE_S, ResultsStore, TableMismatch
+from tradescan.results.stored_trades import TradesNotStored, not_stored_text, policy_text, stored_ranks, trades_stored
 from tradescan.results.tables import EQUITY, GUARD_SERIES, GUARDS, STAGE2, TRADES, TRIALS, WALK_FORWARD, Table
 
 
@@ -37,6 +40,7 @@ class Run:
         self.run_id = manifest.run_id
         self.path: Path = store.run_dir(manifest.run_id)
         self._frames: dict[str, pd.DataFrame] = {}
+        self._trades_noted = False
 
     def __repr__(self) -> str:
         return f"Run({self.run_id!r}, status={self.manifest.status!r}, symbols={list(self.manifest.symbols)})"
@@ -53,8 +57,54 @@ class Run:
 
     @property
     def trades(self) -> pd.DataFrame:
-        """The finalists' trades with ``symbol`` and ``rank`` in front."""
-        return self.table(TRADES)
+        """The stored finalists' trades with ``symbol`` and ``rank`` in front.
+
+        A run keeps the trades of its best finalists only (``manifest.stored_trades``; ``--all-trades``
+        keeps every finalist's): reading this table of such a run issues a ``TradeScanNotice`` saying
+        so, and ``finalist_trades`` raises ``TradesNotStored`` for a finalist whose trades were not kept.
+        """
+        frame = self.table(TRADES)
+        if not self._trades_noted and self._unstored_finalists():
+            self._trades_noted = True
+            warnings.warn(TradeScanNotice(
+                f"run {self.run_id} keeps {policy_text(self.manifest)}; the trades of "
+                f"{self._unstored_finalists()} other finalists were not stored (sweep with --all-trades to "
+                f"keep every finalist's; Run.finalist_trades(symbol, rank) says how to re-create one)"), stacklevel=2)
+        return frame
+
+    def finalist_trades(self, symbol: str, rank: int) -> pd.DataFrame:
+        """Return the trades of one finalist (every stage-2 scenario, ``scenario`` column).
+
+        Raises:
+            TradesNotStored: the run did not keep this finalist's trades (the message says how to get them).
+            TradeScanError: the run has no such finalist.
+        """
+        if not self._is_finalist(symbol, rank):
+            raise TradeScanError(f"run {self.run_id} has no finalist {symbol} #{rank} "
+                                 f"(see 'tradescan top {self.run_id}')")
+        entry = self.manifest.symbols.get(symbol)
+        if entry is not None and entry.stage2 is not None and rank in entry.stage2.failed_ranks:
+            raise TradeScanError(f"{symbol} finalist #{rank} of run {self.run_id} has no trades: its stage-2 "
+                                 f"backtest failed (see 'tradescan top {self.run_id} --symbol {symbol}')")
+        if not trades_stored(self.manifest, symbol, rank):
+            raise TradesNotStored(not_stored_text(self.manifest, symbol, rank))
+        frame = self.table(TRADES)
+        if frame.empty:
+            return frame
+        return frame[(frame["symbol"] == symbol) & (frame["rank"] == rank)].reset_index(drop=True)
+
+    def _is_finalist(self, symbol: str, rank: int) -> bool:
+        stage2 = self.stage2
+        return not stage2.empty and bool(((stage2["symbol"] == symbol) & (stage2["rank"] == rank)).any())
+
+    def _unstored_finalists(self) -> int:
+        """Return how many finalists that ran have no stored trades (the trades policy left them out)."""
+        count = 0
+        for symbol, entry in self.manifest.symbols.items():
+            ranks = stored_ranks(self.manifest, symbol)
+            if ranks is not None and entry.stage2 is not None:
+                count += entry.stage2.finalists - len(entry.stage2.failed_ranks) - len(ranks)
+        return count
 
     @property
     def equity(self) -> pd.DataFrame:

@@ -8,7 +8,7 @@ first use so that ``import tradescan.sweep.objectives`` stays light.
 Modules (one concept each):
 
 * ``api``        ``run_sweep(directive, workers=, address=, storage=, data_dir=, results_dir=, progress=,
-  max_parallel_symbols=, full_equity=)``
+  max_parallel_symbols=, full_equity=, all_trades=)``
   -> ``SweepResult(run_id, run_dir, manifest, storage_url)``;
 * ``driver``     ``SweepDriver``: Ray + actors (warming up) while the first preflight runs -> up to
   ``max_parallel_symbols`` symbols at once on the shared pool, each in a thread (preflight, bars into the
@@ -23,16 +23,18 @@ Modules (one concept each):
 * ``sources``    where trials come from: ``OptunaSource`` (TPE), ``GridSource``, ``RandomSource``;
 * ``draws``      random parameter sets drawn in bulk with NumPy, fixed by (seed, symbol, trial number);
 * ``stage2``     top-k distinct COMPLETE trials re-run under the stage-2 scenarios; ``equity`` thins
-  their equity to the first bar and each UTC day's last (in the actor, ``run_finalists_daily``);
+  their equity to the first bar and each UTC day's last (in the actor, ``run_finalist_jobs``), and
+  only the ranks the run keeps send every scenario's trades (``tradescan.results.stored_trades``);
 * ``evaluator``  ``EvaluatorCore`` (the Ray actor, one CPU): one ``BacktestSession`` per symbol,
-  ``evaluate_batch(symbol, [params]) -> [(metrics, None) | (None, error)]``, ``run_finalists``;
+  ``evaluate_batch(symbol, [params]) -> [(metrics, None) | (None, error)]``, ``run_finalist_jobs``;
 * ``usable_signals`` the "no usable signal" rule (NaN entry after the warm-up, entries without any stop):
   a FAIL, unlike a strategy that never trades;
 * ``pool``       actor bookkeeping: split/gather in order or stream to free actors, replacement of dead or
   stuck actors (``trial_timeout_s``), narrowing to the trial at fault, which comes back as ``TrialLost``;
 * ``storage``    a study per (run, symbol) named ``<run_id>/<symbol>`` in a journal file (default
   ``runs/<run_id>/optuna.journal``) or an RDB, through Optuna's public API; ``TrialWriter`` writes finished
-  trials on a background thread; ``journal`` the journal backend (Optuna's format, no fsync per record);
+  trials on a background thread; ``journal`` the journal backend (Optuna's format, no fsync per record,
+  finished trials appended 32 at a time by ``BulkJournalStorage``);
 * ``objectives`` one module per objective + ``stage1_value`` (the min-trades penalty);
 * ``results``    the rows of the Parquet tables (their files and columns: ``tradescan.results.tables``);
   ``progress`` the rich bars; ``ray_runtime`` start (127.0.0.1 only) or join Ray, with ``--workers`` and

@@ -12,6 +12,7 @@ from tradescan.preflight import prepare
 from tradescan.results.errors import TradeScanNotice
 from tradescan.results.manifest import RunManifest
 from tradescan.results.store import ResultsStore
+from tradescan.results.stored_trades import TRADES_TOP
 from tradescan.sweep.driver import SweepDriver
 from tradescan.sweep.progress import make_progress
 
@@ -53,6 +54,7 @@ def run_sweep(
     skip_guards: bool = False,
     max_parallel_symbols: int | None = None,
     full_equity: bool = False,
+    all_trades: bool = False,
 ) -> SweepResult:
     """Run a directive's two-stage sweep on Ray and store everything under its run id.
 
@@ -74,6 +76,8 @@ def run_sweep(
             1 = one after the other); a TPE sweep samples each in a process of its own (~100 MB each).
             The results are the same whatever the value; it bounds memory.
         full_equity: store the finalists' equity at every bar (default: each UTC day's last value).
+        all_trades: store every finalist's trades (default: those of the best ``TRADES_TOP`` = 10 of each
+            symbol, under every scenario; ``tradescan.results.stored_trades``).
 
     Raises:
         TradeScanError: the directive is invalid as a whole, the run is frozen or locked, the catalog
@@ -91,6 +95,6 @@ def run_sweep(
         with make_progress(progress) as display:
             driver = SweepDriver(plan, store, storage_url, workers=workers, address=address, progress=display,
                                  run_guards=not skip_guards, max_parallel_symbols=max_parallel_symbols,
-                                 full_equity=full_equity)
+                                 full_equity=full_equity, trades_top=None if all_trades else TRADES_TOP)
             manifest = driver.run()
     return SweepResult(plan.run_id, store.run_dir(plan.run_id), manifest, storage_url)

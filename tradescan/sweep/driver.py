@@ -44,12 +44,14 @@ from tradescan.results.manifest import (
     Stage1Summary,
     Stage2Summary,
     StageSeconds,
+    StoredTrades,
     SymbolEntry,
     SymbolStatus,
     TrialCounts,
     utc_now,
 )
 from tradescan.results.store import ResultsStore
+from tradescan.results.stored_trades import TRADES_TOP
 from tradescan.results.tables import EQUITY, STAGE2, TRADES, TRIALS, symbol_file
 from tradescan.sweep import results
 from tradescan.sweep.evaluator import bars_payload, error_text
@@ -140,6 +142,8 @@ class SweepDriver:
         full_equity: store every bar of the finalists' equity instead of each UTC day's last value.
         tpe_in_driver: sample TPE in the symbols' driver threads instead of sampler processes (the
             reference the tests and benchmarks compare the processes with; the trials are the same).
+        trades_top: store the trades of ranks 1..trades_top of each symbol (``None``: every finalist's;
+            ``tradescan.results.stored_trades``).
     """
 
     def __init__(
@@ -155,7 +159,10 @@ class SweepDriver:
         max_parallel_symbols: int | None = None,
         full_equity: bool = False,
         tpe_in_driver: bool = False,
+        trades_top: int | None = TRADES_TOP,
     ) -> None:
+        if trades_top is not None and trades_top < 1:
+            raise ValueError(f"trades_top must be >= 1 or None, got {trades_top}")
         if max_parallel_symbols is not None and max_parallel_symbols < 1:
             raise ValueError(f"max_parallel_symbols must be >= 1, got {max_parallel_symbols}")
         self.plan = plan
@@ -166,6 +173,7 @@ class SweepDriver:
         self.full_equity = full_equity
         self.tpe_in_driver = tpe_in_driver
         self.samplers: SamplerPool | None = None
+        self.trades_top = trades_top
         self._seconds_lock = threading.Lock()
         self.store = store
         self.storage_url = storage_url
@@ -256,6 +264,7 @@ class SweepDriver:
             started=now,
             first_started=previous.first_started if previous else now,
             symbols={s: SymbolEntry() for s in plan.directive.symbols},
+            stored_trades=StoredTrades(top=self.trades_top),
         )
         self._write_manifest("running")
 
@@ -344,10 +353,12 @@ class SweepDriver:
         _require_complete_trials(stage1)
         self.progress.note(symbol, "stage 2")
         stage2 = self._stage2(pool, symbol, stage1)
+        kept = results.stored_trade_ranks(stage2.finalists, self.trades_top)
         record.stage2 = Stage2Summary(finalists=len(stage2.finalists), seconds=round(stage2.seconds, 3),
-                                      failed_ranks=tuple(f.rank for f in stage2.finalists if f.error))
+                                      failed_ranks=tuple(f.rank for f in stage2.finalists if f.error),
+                                      trades_ranks=kept)
         record.stage2_rows = results.stage2_rows(symbol, stage2.finalists, self.plan.directive.stage2.scenarios)
-        record.trades = results.finalist_trades(symbol, stage2.finalists)
+        record.trades = results.finalist_trades(symbol, stage2.finalists, kept)
         record.equity = results.finalist_equity(symbol, stage2.finalists)
         if self.guard_settings is not None:
             self.progress.note(symbol, "guards")
@@ -365,7 +376,8 @@ class SweepDriver:
 
     def _stage2(self, pool: EvaluatorPool, symbol: str, stage1: Stage1Result) -> Stage2Result:
         stage2 = run_stage2(pool, symbol, stage1.trials, self.plan.directive.stage2.top_k,
-                            full_equity=self.full_equity)
+                            full_equity=self.full_equity, trades_top=self.trades_top,
+                            guard_trades=self.guard_settings is not None)
         self._add_seconds("stage2", stage2.seconds)
         return stage2
 

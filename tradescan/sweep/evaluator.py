@@ -281,29 +281,51 @@ class EvaluatorCore:
 
     def run_finalists(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[FinalistOutcome]:
         """Return each finalist's metrics per stage-2 scenario with its trades and equity frames."""
+        return self.run_finalist_jobs(symbol, [{"params": p, "equity": "full"} for p in params_list])
+
+    def run_finalists_daily(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[FinalistOutcome]:
+        """``run_finalists`` with each equity curve thinned to its daily rows here, before it is sent back."""
+        return self.run_finalist_jobs(symbol, [{"params": p} for p in params_list])
+
+    def run_finalist_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[FinalistOutcome]:
+        """Run finalists under the stage-2 scenarios, each sending back only what its job asks for.
+
+        A job is ``{"params": {...}, "trades": "all" | "stage1" | "none", "equity": "daily" | "full" |
+        "none"}`` (defaults ``"all"``, ``"daily"``): the trades of every scenario, of the stage-1 scenario
+        only (what the guard stage reads) or none (``None``), and the equity at each UTC day's last bar,
+        every bar, or none. A frame that is not asked for is never built (trades cost about as much
+        as the backtest, and three times the bytes).
+        """
         session = self._sessions[symbol]
         outcomes: list[FinalistOutcome] = []
-        for params in params_list:
+        for job in jobs:
             try:
-                result = session.run(self.strategy(), params, self.settings.stage2_scenarios)
-                payload = {"metrics": result.metrics, "params": result.params, "trades": result.trades,
-                           "equity": result.equity}
+                result = session.run(self.strategy(), job["params"], self.settings.stage2_scenarios)
+                payload = {"metrics": result.metrics, "params": result.params,
+                           "trades": self._job_trades(result, job.get("trades", "all")),
+                           "equity": _job_equity(result, job.get("equity", "daily"))}
                 outcomes.append((payload, None))
             except Exception as exc:
                 outcomes.append((None, error_text(exc)))
         return outcomes
 
-    def run_finalists_daily(self, symbol: str, params_list: Sequence[Mapping[str, Any]]) -> list[FinalistOutcome]:
-        """``run_finalists`` with each equity curve thinned to its daily rows here, before it is sent back."""
-        outcomes = self.run_finalists(symbol, params_list)
-        for payload, _ in outcomes:
-            if payload is not None and payload["equity"] is not None:
-                payload["equity"] = daily_equity(payload["equity"])
-        return outcomes
+    def _job_trades(self, result: Any, wanted: str) -> Any:
+        if wanted == "none":
+            return None
+        trades = result.trades
+        if wanted == "stage1":
+            return trades[trades["scenario"] == self.settings.stage1_scenario].reset_index(drop=True)
+        return trades
 
     def memory_bytes(self) -> dict[str, int]:
         """Return this process's resident and private memory in bytes (for the benchmark)."""
         return process_memory_bytes()
+
+
+def _job_equity(result: Any, wanted: str) -> Any:
+    if wanted == "none":
+        return None
+    return result.equity if wanted == "full" else daily_equity(result.equity)
 
 
 def daily_returns(equity: np.ndarray, day_end_idx: np.ndarray, initial_capital: float) -> np.ndarray:

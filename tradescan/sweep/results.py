@@ -8,7 +8,8 @@ the sweep's objects into rows in that shape:
   error, params_json, param_<name>…`` plus that scenario's metrics;
 * trades / equity: the finalists' trades and equity with ``symbol`` and ``rank`` in front (equity:
   ``time`` and one column per scenario, long over time; daily unless the full curve was asked for,
-  ``tradescan.sweep.equity``).
+  ``tradescan.sweep.equity``); trades only for the ranks the trades policy keeps
+  (``tradescan.results.stored_trades``).
 """
 
 from __future__ import annotations
@@ -73,13 +74,16 @@ def stage2_rows(symbol: str, finalists: Iterable[Finalist], scenarios: Iterable[
     return rows
 
 
-def finalist_trades(symbol: str, finalists: Iterable[Finalist]) -> list[pd.DataFrame]:
-    """Return each finalist's trades frame with ``symbol`` and ``rank`` in front."""
-    frames = []
-    for finalist in finalists:
-        if finalist.trades is not None:
-            frames.append(finalist.trades.assign(symbol=symbol, rank=finalist.rank))
-    return frames
+def stored_trade_ranks(finalists: Iterable[Finalist], top: int | None) -> tuple[int, ...]:
+    """Return the ranks whose trades are stored: those with trades among ranks 1..``top`` (``None``: all)."""
+    return tuple(f.rank for f in finalists if f.trades is not None and (top is None or f.rank <= top))
+
+
+def finalist_trades(symbol: str, finalists: Iterable[Finalist], ranks: Iterable[int]) -> list[pd.DataFrame]:
+    """Return the trades frames of the finalists of ``ranks`` with ``symbol`` and ``rank`` in front."""
+    kept = set(ranks)
+    return [f.trades.assign(symbol=symbol, rank=f.rank) for f in finalists
+            if f.trades is not None and f.rank in kept]
 
 
 def finalist_equity(symbol: str, finalists: Iterable[Finalist]) -> list[pd.DataFrame]:

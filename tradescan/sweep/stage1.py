@@ -54,6 +54,13 @@ from tradescan.sweep.storage import TrialWriter, finished_trials
 PIPELINE_DEPTH = 2
 # Chunks queued per actor for random and grid: one running, one waiting, so an actor never waits for the driver.
 STREAM_DEPTH = 2
+# Random and grid chunks shrink as the trials left do ("guided" scheduling): each is the trials not yet
+# sent over (actors x GUIDED_SPLIT), between the directive's chunk (batch_size / actors) and
+# MAX_CHUNK_TRIALS. Every chunk costs the driver ~5 ms of CPU and the actor a round trip (measured at
+# 100k bars, 2 workers: chunks of 16 ran 800 trials at ~60 % of the compute limit, of 128 at ~100 %);
+# the small last chunks let the actors finish together. Sizes depend on counts only, never on timing.
+GUIDED_SPLIT = 2
+MAX_CHUNK_TRIALS = 256  # bounds a chunk's returned daily returns (256 x 4 bytes x days) and its re-run on a crash
 
 
 @dataclass(frozen=True)
@@ -201,11 +208,11 @@ class Stage1Runner:
         chunks: dict[int, tuple[list[AskedTrial], dt.datetime]] = {}
         done: dict[int, list[FrozenTrial]] = {}
         next_to_write = 0
-        chunk_size = max(1, math.ceil(self.config.batch_size / self.pool.size))
+        sizes = planned_chunk_sizes(remaining, self.pool.size, self.config.batch_size)
 
         def runnable_chunks() -> Iterator[list[dict[str, Any]]]:
-            for index, first in enumerate(range(0, remaining, chunk_size)):
-                asked = source.ask(min(chunk_size, remaining - first))
+            for index, size in enumerate(sizes):
+                asked = source.ask(size)
                 chunks[index] = (asked, dt.datetime.now())
                 yield [a.params for a in asked if a.violated is None]
 
@@ -298,6 +305,22 @@ class Stage1Runner:
                 self.best_value is None or trial.value > self.best_value
             ):
                 self.best_value = trial.value
+
+
+def planned_chunk_sizes(n_trials: int, n_actors: int, batch_size: int) -> list[int]:
+    """Return the sizes of the chunks ``n_trials`` random or grid trials are streamed in, in order.
+
+    Each chunk is the trials left over ``n_actors * GUIDED_SPLIT``, at least ``batch_size / n_actors``
+    (the last one may be smaller) and at most ``MAX_CHUNK_TRIALS``; e.g. 800 trials on 2 actors with
+    batch size 32: 200, 150, 113, 85, 63, 48, 36, 27, 20, 16, 16, 16, 10.
+    """
+    floor = max(1, math.ceil(batch_size / max(1, n_actors)))
+    sizes, left = [], n_trials
+    while left > 0:
+        size = min(left, max(floor, min(MAX_CHUNK_TRIALS, math.ceil(left / (max(1, n_actors) * GUIDED_SPLIT)))))
+        sizes.append(size)
+        left -= size
+    return sizes
 
 
 def count_states(trials: list[FrozenTrial]) -> dict[str, int]:

@@ -59,7 +59,8 @@ def select_finalists(trials: list[FrozenTrial], top_k: int) -> list[FrozenTrial]
 
 
 def run_stage2(
-    pool: EvaluatorPool, symbol: str, trials: list[FrozenTrial], top_k: int, *, full_equity: bool = False
+    pool: EvaluatorPool, symbol: str, trials: list[FrozenTrial], top_k: int, *, full_equity: bool = False,
+    trades_top: int | None = None, guard_trades: bool = True,
 ) -> Stage2Result:
     """Re-run the finalists of ``symbol`` on the actors under the stage-2 scenarios.
 
@@ -70,11 +71,18 @@ def run_stage2(
         top_k: how many distinct finalists.
         full_equity: return every bar's equity; by default the actors send each UTC day's last value
             (``tradescan.sweep.equity``), a hundredth of the bytes at H1.
+        trades_top: the ranks 1..trades_top send their trades under every scenario (``None``: all ranks;
+            the ranks whose trades the run stores).
+        guard_trades: the other ranks send their stage-1 scenario's trades (the guard stage reads them);
+            without, they send no trades.
     """
     started = time.perf_counter()
     finalists = [Finalist(rank, trial) for rank, trial in enumerate(select_finalists(trials, top_k), start=1)]
-    method = "run_finalists" if full_equity else "run_finalists_daily"
-    outcomes = pool.map(symbol, method, [f.trial.params for f in finalists]) if finalists else []
+    equity = "full" if full_equity else "daily"
+    rest = "stage1" if guard_trades else "none"
+    jobs = [{"params": f.trial.params, "equity": equity,
+             "trades": "all" if trades_top is None or f.rank <= trades_top else rest} for f in finalists]
+    outcomes = pool.map(symbol, "run_finalist_jobs", jobs) if finalists else []
     for finalist, outcome in zip(finalists, outcomes, strict=True):
         payload, error = (None, outcome.reason) if isinstance(outcome, TrialLost) else outcome
         if payload is None:

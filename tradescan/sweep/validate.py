@@ -3,12 +3,15 @@
 
 Both paths build a symbol's ``GuardInputs`` from the same things (the stage-1 trials, the stage-2
 metrics and trades, every COMPLETE trial's daily returns) and call ``run_guard_stage``; a stored run's
-guards are therefore the numbers its sweep computed. ``validate_run`` is resumable: a symbol whose
+guards are therefore the numbers its sweep computed. The trades of finalists the run did not store
+(its trades policy) are backtested again on the actors (``finalists_trades``), as are missing daily
+returns. ``validate_run`` is resumable: a symbol whose
 guards are stored under the same settings is not run again.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,9 @@ from optuna.trial import FrozenTrial
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.guards import GuardSettings, parse_guard_settings
 from tradescan.preflight import ALLOW, SweepPlan, check_symbol, prepare
+from tradescan.results.manifest import RunManifest
+from tradescan.results.stored_trades import trades_stored
+from tradescan.results.tables import TRADES
 from tradescan.results.trial_returns import read_trial_returns, returns_by_trial, write_trial_returns
 from tradescan.sweep.guard_io import (
     guard_frames,
@@ -34,11 +40,11 @@ from tradescan.sweep.guard_io import (
     validate_json,
 )
 from tradescan.sweep.guard_stage import SymbolGuards, run_guard_stage
-from tradescan.sweep.pool import EvaluatorPool
+from tradescan.sweep.pool import EvaluatorPool, TrialLost
 from tradescan.sweep.progress import NullProgress
 from tradescan.sweep.stage2 import Finalist
 
-__all__ = ["ValidateResult", "guard_symbol", "stored_returns", "validate_run"]
+__all__ = ["ValidateResult", "finalists_trades", "guard_symbol", "stored_returns", "validate_run"]
 
 
 def stored_returns(
@@ -62,6 +68,33 @@ def stored_returns(
         write_trial_returns(run_dir, symbol, days, complete)
         returns = complete
     return returns
+
+
+def finalists_trades(
+    pool: EvaluatorPool, symbol: str, manifest: RunManifest, stage2: pd.DataFrame, stored: pd.DataFrame
+) -> pd.DataFrame:
+    """Return every finalist's trades of ``symbol``: the stored ones, and those of the finalists whose
+    trades the run did not keep (``tradescan.results.stored_trades``) backtested again on the actors as
+    stage 2 ran them (the same backtest, so the same trades; the stage-1 scenario's, which the guards
+    read), then dropped again: the run's files are unchanged.
+    """
+    mine = stored[stored["symbol"] == symbol] if not stored.empty else stored
+    rows = stage2[(stage2["symbol"] == symbol) & stage2["error"].isna()] if not stage2.empty else stage2
+    firsts = rows.drop_duplicates("rank").sort_values("rank").to_dict("records") if not rows.empty else []
+    missing = [(int(row["rank"]), json.loads(str(row["params_json"]))) for row in firsts
+               if not trades_stored(manifest, symbol, int(row["rank"]))]
+    if not missing:
+        return mine
+    jobs = [{"params": params, "trades": "stage1", "equity": "none"} for _, params in missing]
+    outcomes = pool.map(symbol, "run_finalist_jobs", jobs)
+    frames = [mine] if not mine.empty else []
+    for (rank, _), outcome in zip(missing, outcomes, strict=True):
+        payload, error = (None, outcome.reason) if isinstance(outcome, TrialLost) else outcome
+        if payload is None:
+            raise TradeScanError(f"{symbol} finalist #{rank}: its trades were not stored and backtesting it "
+                                 f"again failed ({error})")
+        frames.append(payload["trades"].assign(symbol=symbol, rank=rank))
+    return pd.concat(frames, ignore_index=True)
 
 
 def guard_symbol(
@@ -161,7 +194,8 @@ def validate_run(
                     trials = finished_trials(open_study(_storage_url(store, manifest), manifest.study_names[name]))
                     trials = trials[: plan.directive.search.trials]
                     returns = stored_returns(pool, name, run.path, trials, {}, times)
-                    inputs = inputs_from_tables(name, trials, run.stage2, run.trades, returns, times,
+                    trades = finalists_trades(pool, name, manifest, run.stage2, run.table(TRADES))
+                    inputs = inputs_from_tables(name, trials, run.stage2, trades, returns, times,
                                                 plan.directive.stage1.scenario)
                     results[name] = run_guard_stage(pool, plan, name, inputs, settings, progress)
                     pool.release_symbol(name)
