@@ -220,10 +220,12 @@ class EvaluatorCore:
     def run_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Run the guard stage's backtests, one job each, in order (``EvaluatorPool`` splits the list).
 
-        A job is ``{"kind": "full" | "window" | "permuted" | "regime", "params": {...}, ...}``: ``window``
-        adds ``start, end`` (``evaluate_on_window``), ``permuted`` adds ``seed, keep_bars``
-        (``evaluate_permuted``), ``returns: bool`` asks for the daily returns (else ``None``), and
-        ``regime`` returns ``regime_arrays``. Each outcome is ``(metrics, error, returns)``.
+        A job is ``{"kind": "full" | "window" | "permuted" | "statistics", "params": {...}, ...}``:
+        ``window`` adds ``start, end`` (``evaluate_on_window``), ``permuted`` adds ``seed, keep_bars``
+        (``evaluate_permuted``), ``returns: bool`` asks for the daily returns (else ``None``). Each
+        backtest's outcome is ``(metrics, error, returns)``. ``statistics`` carries a
+        ``guard_stage.StatisticsWork`` under ``work`` and returns its ``StatisticsResult`` (the guards
+        that need no backtest, with this actor's regime labels of the symbol).
         """
         started = time.perf_counter()
         try:
@@ -235,8 +237,11 @@ class EvaluatorCore:
         outcomes: list[Any] = []
         for job in jobs:
             kind = job["kind"]
-            if kind == "regime":
-                outcomes.append(self.regime_arrays(symbol))
+            if kind == "statistics":
+                from tradescan.sweep.guard_stage import run_statistics
+
+                work = job["work"]
+                outcomes.append(run_statistics(work, self.regime_arrays(symbol) if work.regime is not None else None))
                 continue
             params = [job["params"]]
             if kind == "window":
