@@ -391,6 +391,7 @@ def run_guard_stage(
     finishing = time.perf_counter()
     stats: StatisticsResult = statistics.flat()[0]
     out.seconds["statistics"] = stats.seconds  # on an actor, overlapped with the searches
+    out.seconds.update({f"statistics.{part}": v for part, v in stats.seconds_by_part.items()})
     wf_result = walk_forward.finish(out) if walk_forward is not None else None
     scores = permutation.finish(out) if permutation is not None else {}
     neighbours = sensitivity.finish(out) if sensitivity is not None else {}
@@ -495,6 +496,7 @@ class StatisticsResult:
     summary: dict[str, float | None] = field(default_factory=dict)
     logit_rows: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    seconds_by_part: dict[str, float] = field(default_factory=dict)  # by guard name, "mc1", "mc2", "summary"
 
 
 def _statistics_work(
@@ -519,18 +521,45 @@ def run_statistics(work: StatisticsWork, regime_arrays: Mapping[str, np.ndarray]
     if work.regime is not None and regime_arrays is not None:
         regime = RegimeCheck(settings=work.regime, **regime_arrays)
     result = StatisticsResult(work.names)
+    timer = _Timer(result.seconds_by_part)
     for finalist in work.finalists:
         evidence = GuardEvidence(trades=TradeSample(finalist.trade_pnl, work.scenario), stress=finalist.stress,
                                  regime=regime, deflation=_deflation(finalist.trial, trials), trials=trials)
         out = SymbolGuards()
-        _mc1(work.symbol, finalist.rank, finalist.trade_pnl, work.initial_capital, settings, out)
-        _mc2_draws(work.symbol, finalist.rank, finalist.costs, settings, out)
-        result.results[finalist.rank] = evaluate_guards(evidence, settings, names=work.names)
+        with timer("mc1"):
+            _mc1(work.symbol, finalist.rank, finalist.trade_pnl, work.initial_capital, settings, out)
+        with timer("mc2"):
+            _mc2_draws(work.symbol, finalist.rank, finalist.costs, settings, out)
+        results: list[GuardResult] = []
+        for name in work.names:  # one at a time, to time each guard; the same results as all at once
+            with timer(name):
+                results += evaluate_guards(evidence, settings, names=(name,))
+        result.results[finalist.rank] = tuple(results)
         result.series[finalist.rank] = out.series_rows
         result.not_reported[finalist.rank] = dict(out.summary.get("not_reported", {}))
-    _trial_summary(work, trials, result)
+    with timer("summary"):
+        _trial_summary(work, trials, result)
     result.seconds = time.perf_counter() - started
     return result
+
+
+class _Timer:
+    """Adds the seconds of each ``with timer(name):`` block to ``seconds[name]``."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        self.name = ""
+        self.started = 0.0
+
+    def __call__(self, name: str) -> _Timer:
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds[self.name] = self.seconds.get(self.name, 0.0) + time.perf_counter() - self.started
 
 
 def _trial_returns(returns: Mapping[int, np.ndarray], n_trials: int) -> TrialReturns | None:
