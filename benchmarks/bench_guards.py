@@ -92,7 +92,8 @@ def stage1_rates(data_dir: Path, n_trials: int) -> tuple[float, float]:
 
 
 class Recorder:
-    """Records every chunk the guard stage streams to the actors (wraps ``EvaluatorPool.stream``)."""
+    """Records every chunk of jobs the guard stage sends to the actors (wraps ``EvaluatorPool.stream``
+    and ``submit``), for the in-process replay."""
 
     def __init__(self) -> None:
         self.chunks: list[list[dict[str, Any]]] = []
@@ -101,7 +102,15 @@ class Recorder:
         from tradescan.sweep.pool import EvaluatorPool
 
         original = EvaluatorPool.stream
+        submit = EvaluatorPool.submit
         recorder = self
+
+        def submitted(pool: Any, symbol: str, method: str, params_list: Any) -> Any:
+            if method == "run_jobs":  # a guard stage sending batches (the code before streaming)
+                recorder.chunks.append(list(params_list))
+            return submit(pool, symbol, method, params_list)
+
+        EvaluatorPool.submit = submitted  # type: ignore[method-assign]
 
         def stream(pool: Any, symbol: str, method: str, chunks: Any, depth: int = 2) -> Any:
             def tee() -> Any:
@@ -127,7 +136,7 @@ def replay_seconds(
     core = EvaluatorCore(EvaluatorSettings.from_plan(plan))
     core.load_symbol(SYMBOL, bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL,
                                           plan.instruments.get(SYMBOL)))
-    jobs = [job for chunk in chunks for job in chunk if job["kind"] != "statistics"]
+    jobs = [job for chunk in chunks for job in chunk if job["kind"] not in ("statistics", "regime")]
     counts = Counter(job["kind"] for job in jobs)
     seeds = sorted({job["seed"] for job in jobs if job["kind"] == "permuted"}, key=[j.get("seed") for j in jobs].index)
     sample_seeds = set(seeds[:n_permutations])

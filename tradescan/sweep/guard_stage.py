@@ -341,7 +341,8 @@ def _run_stream(pool: EvaluatorPool, symbol: str, phases: Sequence[_Phase], prog
         phase, task, token = entry
         task.take(token, results)
         phase.ended = time.perf_counter()
-        progress.advance(symbol, len(results), None)
+        if phase.name != "statistics":  # progress counts backtests
+            progress.advance(symbol, len(results), None)
         progress.note(symbol, phase.label)
 
 
@@ -368,7 +369,6 @@ def run_guard_stage(
     progress = progress or NullProgress()
     out = SymbolGuards()
     active = set(settings.active_guards())
-    progress.start_symbol(symbol, _planned_backtests(plan, inputs, settings, active), 0)
     searcher = _Searcher(pool, plan, symbol)
 
     statistics = _Fixed([[{"kind": "statistics", "work": _statistics_work(plan, symbol, inputs, settings, active),
@@ -383,6 +383,8 @@ def run_guard_stage(
     permutation = _Permutation(searcher, plan, inputs, settings) if "mc_pvalue" in active else None
     if permutation is not None:
         phases.append(_Phase("mc_pvalue", permutation.tasks, "permutation"))
+    neighbours_jobs = sum(len(chunk) for chunk in sensitivity.task.chunks) if sensitivity is not None else 0
+    progress.start_symbol(symbol, _planned_backtests(plan, inputs, settings, active) + neighbours_jobs, 0)
     _run_stream(pool, symbol, phases, progress)
     for phase in phases:
         if phase.name != "statistics" and phase.started is not None and phase.ended is not None:
