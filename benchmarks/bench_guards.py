@@ -8,8 +8,8 @@ folds × 100 trials per fold, 100 permutations in search mode of stage 1's 100 t
 * the guard stage's backtests per second over the WHOLE stage against the compute limit, measured two
   ways: workers × the in-process single-core rate of (a) the guard stage's own jobs (a replay of the
   walk-forward, sensitivity and 10 permuted searches' jobs in this process, permuted-series builds
-  included: the work the stage really does) and (b) stage-1 trials on the real bars (the figure the
-  issue first used; the permuted series and the train windows backtest at other rates);
+  included: the work the stage really does; the faster of two replays) and (b) stage-1 trials on the
+  real bars (the figure the issue first used; permuted series and train windows backtest at other rates);
 * the machine's own parallel rate: the same replay in ``workers`` processes at once, without Ray (the
   ceiling that shared caches, memory bandwidth and other load leave);
 * the actors' utilisation (busy time / (workers × wall)) and the driver's CPU seconds during the stage
@@ -23,6 +23,7 @@ folds × 100 trials per fold, 100 permutations in search mode of stage 1's 100 t
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from collections import Counter
@@ -199,6 +200,7 @@ def main() -> None:
 
     recorder = Recorder()
     recorder.install()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         directive = write_inputs(folder, args)
@@ -224,9 +226,12 @@ def main() -> None:
             driver._guards = timed_guards  # type: ignore[method-assign]
             manifest = driver.run()
         ray.shutdown()
+        load_after = os.getloadavg()[0]
         replay = replay_seconds(plan, folder / "data", recorder.chunks, args.replay_permutations)
         together = parallel_replay_seconds(directive, folder / "data", recorder.chunks, args.replay_permutations,
                                            args.workers)
+        again = replay_seconds(plan, folder / "data", recorder.chunks, args.replay_permutations)
+        replay["total"] = min(replay["total"], again["total"])  # the machine is shared: its better moment
 
     section = manifest.guards["symbols"][SYMBOL]
     seconds = section["seconds"]
@@ -267,6 +272,8 @@ def main() -> None:
           f"of which the statistics job {seconds.get('statistics', 0.0):.2f}); driver CPU {timed['driver_cpu']:.2f} s "
           f"({timed['driver_cpu'] / wall * 100:.0f} % of one core)")
     print(f"DSR {section['dsr']}, PBO {section['pbo']}, WFE {section['wfe']}, N_eff {section['n_eff_trials']}")
+    print(f"load average (1 min) before the sweep {load_before:.2f}, after it {load_after:.2f}, at the end "
+          f"{os.getloadavg()[0]:.2f}: other processes share the cores, every rate above is noisy")
     met = rate / limit >= TARGET
     print(f"target (guard-stage backtests >= {TARGET:.0%} of the compute limit (a)): "
           f"{'met' if met else 'NOT met'} ({rate / limit * 100:.0f} %)")
