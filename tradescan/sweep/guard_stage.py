@@ -176,10 +176,6 @@ class _Fixed(_Task):
     def take(self, token: Any, results: list[Any]) -> None:
         self.results[int(token)] = results
 
-    @property
-    def done(self) -> bool:
-        return all(r is not None for r in self.results)
-
     def flat(self) -> list[Any]:
         """Return every chunk's results in chunk order."""
         return [outcome for chunk in self.results for outcome in (chunk or [])]
