@@ -142,6 +142,9 @@ def replay_seconds(
     seeds = sorted({job["seed"] for job in jobs if job["kind"] == "permuted"}, key=[j.get("seed") for j in jobs].index)
     sample_seeds = set(seeds[:n_permutations])
     sample = [job for job in jobs if job["kind"] != "permuted" or job["seed"] in sample_seeds]
+    # one permuted series after the other (stable: each series' trials in their order), as one actor of
+    # the stage meets them: each series is built once, whatever order the stage sent its batches in
+    sample.sort(key=lambda job: seeds.index(job["seed"]) if job["kind"] == "permuted" else -1)
     # load every compiled kernel first (a fresh process loads them from numba's cache on first use), on
     # a window and a permuted series the sample does not use
     warm = sample[0]["params"]
