@@ -13,7 +13,9 @@ folds × 100 trials per fold, 100 permutations in search mode of stage 1's 100 t
 * the machine's own parallel rate: the same replay in ``workers`` processes at once, without Ray (the
   ceiling that shared caches, memory bandwidth and other load leave);
 * the actors' utilisation (busy time / (workers × wall)) and the driver's CPU seconds during the stage
-  (on a machine with as many cores as workers, the driver's CPU is taken from the actors);
+  (on a machine with as many cores as workers, the driver's CPU is taken from the actors), and where the
+  actors' time went: backtests at the in-process rate, the statistics job, the backtests' extra time on
+  the actors, idle;
 * "target met" / "target NOT met": the guard stage's backtests at >= 80 % of the compute limit (a).
 
 ``python benchmarks/bench_guards.py [--bars 100000] [--workers 2] [--trials 100] [--fold-trials 100]
@@ -274,6 +276,14 @@ def main() -> None:
     print(f"actor utilisation during the guard stage: {utilisation * 100:.0f} % (busy {timed['busy']:.2f} actor-s, "
           f"of which the statistics job {seconds.get('statistics', 0.0):.2f}); driver CPU {timed['driver_cpu']:.2f} s "
           f"({timed['driver_cpu'] / wall * 100:.0f} % of one core)")
+    available = timed["workers"] * wall
+    stats_s = float(seconds.get("statistics", 0.0))
+    extra = timed["busy"] - stats_s - replay["total"]
+    parts = (("backtests at the in-process rate", replay["total"]), ("the statistics job", stats_s),
+             ("backtests' extra time on the actors (slower than in-process)", extra),
+             ("idle", available - timed["busy"]))
+    print(f"where the actors' {available:.2f} actor-s went: "
+          + "; ".join(f"{name} {value:.2f} ({value / available * 100:.0f} %)" for name, value in parts))
     print(f"DSR {section['dsr']}, PBO {section['pbo']}, WFE {section['wfe']}, N_eff {section['n_eff_trials']}")
     print(f"load average (1 min) before the sweep {load_before:.2f}, after it {load_after:.2f}, at the end "
           f"{os.getloadavg()[0]:.2f}: other processes share the cores, every rate above is noisy")
