@@ -222,10 +222,12 @@ def main() -> None:
 
             def timed_guards(pool: Any, *rest: Any) -> Any:
                 busy_before = sum(pool.call_all("busy_seconds"))
+                cpu_before = sum(pool.call_all("busy_cpu_seconds"))
                 started, cpu = time.perf_counter(), time.process_time()
                 result = original(pool, *rest)
                 timed.update(wall=time.perf_counter() - started, driver_cpu=time.process_time() - cpu)
-                timed.update(busy=sum(pool.call_all("busy_seconds")) - busy_before, workers=pool.size)
+                timed.update(busy=sum(pool.call_all("busy_seconds")) - busy_before, workers=pool.size,
+                             busy_cpu=sum(pool.call_all("busy_cpu_seconds")) - cpu_before)
                 return result
 
             driver._guards = timed_guards  # type: ignore[method-assign]
@@ -279,8 +281,10 @@ def main() -> None:
     available = timed["workers"] * wall
     stats_s = float(seconds.get("statistics", 0.0))
     extra = timed["busy"] - stats_s - replay["total"]
+    off_cpu = timed["busy"] - timed["busy_cpu"]
     parts = (("backtests at the in-process rate", replay["total"]), ("the statistics job", stats_s),
-             ("backtests' extra time on the actors (slower than in-process)", extra),
+             ("backtests' extra CPU on the actors", extra - off_cpu),
+             ("off the CPU while busy (other processes had the core)", off_cpu),
              ("idle", available - timed["busy"]))
     print(f"where the actors' {available:.2f} actor-s went: "
           + "; ".join(f"{name} {value:.2f} ({value / available * 100:.0f} %)" for name, value in parts))
