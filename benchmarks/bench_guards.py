@@ -8,10 +8,10 @@ folds × 100 trials per fold, 100 permutations in search mode of stage 1's 100 t
 * the guard stage's backtests per second over the WHOLE stage against the compute limit, measured two
   ways: workers × the in-process single-core rate of (a) the guard stage's own jobs (a replay of the
   walk-forward, sensitivity and 10 permuted searches' jobs in this process, permuted-series builds
-  included: the work the stage really does; the faster of two replays) and (b) stage-1 trials on the
+  included: the work the stage really does; CPU seconds, the lower of two replays) and (b) stage-1 trials on the
   real bars (the figure the issue first used; permuted series and train windows backtest at other rates);
-* the machine's own parallel rate: the same replay in ``workers`` processes at once, without Ray (the
-  ceiling that shared caches, memory bandwidth and other load leave);
+* the same replay in ``workers`` processes at once, without Ray: what shared caches and memory bandwidth
+  leave of the limit when the cores work side by side;
 * the actors' utilisation (busy time / (workers × wall)) and the driver's CPU seconds during the stage
   (on a machine with as many cores as workers, the driver's CPU is taken from the actors), and where the
   actors' time went: backtests at the in-process rate, the statistics job, the backtests' extra time on
@@ -157,9 +157,9 @@ def replay_seconds(
     seconds: Counter[str] = Counter()
     replayed: Counter[str] = Counter()
     for job in sample:
-        started = time.perf_counter()
+        started = time.thread_time()  # CPU seconds: what the work costs when it has the core (load-proof)
         core.run_jobs(SYMBOL, [job])
-        seconds[job["kind"]] += time.perf_counter() - started
+        seconds[job["kind"]] += time.thread_time() - started
         replayed[job["kind"]] += 1
     total = sum(seconds[kind] * counts[kind] / replayed[kind] for kind in counts)
     return {"counts": dict(counts), "replayed": dict(replayed), "seconds": dict(seconds), "total": total}
@@ -266,14 +266,14 @@ def main() -> None:
     print(f"  verdicts (driver, at the end; actors idle)                  {seconds.get('verdicts', 0.0):6.2f} s")
     kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(replay["counts"].items()))
     print(f"guard-stage backtests: {backtests} ({kinds}) at {rate:.1f}/s over the whole stage")
-    print(f"  compute limit (a), the stage's own jobs replayed in-process: {replay['total']:.2f} single-core s "
+    print(f"  compute limit (a), the stage's own jobs replayed in-process: {replay['total']:.2f} single-core CPU s "
           f"-> {limit:.1f}/s with {args.workers} workers: {rate / limit * 100:.0f} % of it")
     print(f"  compute limit (b), stage-1 trials in-process: {plain_rate:.1f}/s ({returns_rate:.1f}/s with daily "
           f"returns) -> {stage1_limit:.1f}/s: {rate / stage1_limit * 100:.0f} % of it")
     parallel = args.workers * backtests / together
-    print(f"  the machine's own parallel rate, {args.workers} processes replaying at once (no Ray): "
-          f"{together:.2f} s each -> {parallel:.1f}/s = {parallel / limit * 100:.0f} % of (a); the stage is at "
-          f"{rate / parallel * 100:.0f} % of that")
+    print(f"  {args.workers} processes replaying at once (no Ray): {together:.2f} CPU s each -> {parallel:.1f}/s = "
+          f"{parallel / limit * 100:.0f} % of (a) (side by side, shared caches and memory slow each one); the "
+          f"stage is at {rate / parallel * 100:.0f} % of that")
     utilisation = timed["busy"] / (timed["workers"] * wall)
     print(f"actor utilisation during the guard stage: {utilisation * 100:.0f} % (busy {timed['busy']:.2f} actor-s, "
           f"of which the statistics job {seconds.get('statistics', 0.0):.2f}); driver CPU {timed['driver_cpu']:.2f} s "
