@@ -184,6 +184,14 @@ def parallel_replay_seconds(
     return sum(totals) / len(totals)
 
 
+def busy_cpu(pool: Any) -> float:
+    """Return the actors' busy CPU seconds; NaN for an evaluator from before ``busy_cpu_seconds``
+    (benchmarking older code), printed as such."""
+    if not hasattr(pool.actors[0], "busy_cpu_seconds"):
+        return float("nan")
+    return float(sum(pool.call_all("busy_cpu_seconds")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=100_000)
@@ -222,12 +230,12 @@ def main() -> None:
 
             def timed_guards(pool: Any, *rest: Any) -> Any:
                 busy_before = sum(pool.call_all("busy_seconds"))
-                cpu_before = sum(pool.call_all("busy_cpu_seconds"))
+                cpu_before = busy_cpu(pool)
                 started, cpu = time.perf_counter(), time.process_time()
                 result = original(pool, *rest)
                 timed.update(wall=time.perf_counter() - started, driver_cpu=time.process_time() - cpu)
                 timed.update(busy=sum(pool.call_all("busy_seconds")) - busy_before, workers=pool.size,
-                             busy_cpu=sum(pool.call_all("busy_cpu_seconds")) - cpu_before)
+                             busy_cpu=busy_cpu(pool) - cpu_before)
                 return result
 
             driver._guards = timed_guards  # type: ignore[method-assign]
