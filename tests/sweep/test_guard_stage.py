@@ -175,3 +175,24 @@ def test_mc2_samples_per_finalist_and_exact_at_unit_multipliers(guarded: dict[st
                                plan.backtest.broker.scenario(plan.directive.stage1.scenario).spread_mult)
     doubled = samples(spread_mult_range=[2.0, 2.0], slippage_mult_range=[1.0, 1.0])
     assert doubled == pytest.approx(np.full(50, trades["pnl"].sum() - spread.spread_cost.sum()), rel=1e-12, abs=1e-9)
+
+
+def test_tpe_guard_searches_give_the_same_numbers_on_one_and_two_workers(
+    tmp_path: Path, small_data_dir: Path
+) -> None:
+    # TPE's asks depend on its tells: the streamed searches must keep one schedule whatever the workers
+    guards = {**GUARDS_SECTION, "walk_forward": {"folds": 2, "trials_per_fold": 8},
+              "permutation": {"n_permutations": 3, "search_trials": 8}}
+    directive = write_directive(tmp_path, search={"sampler": "tpe", "trials": 12, "seed": 5}, guards=guards,
+                                batch_size=4)  # two TPE batches per search
+    runs = []
+    for workers in (1, 2):
+        result = run_sweep(directive, workers=workers, data_dir=small_data_dir, results_dir=tmp_path / f"r{workers}")
+        runs.append(tradescan.load_run(result.run_id, result.run_dir.parent.parent))
+    one, two = runs
+    pd.testing.assert_frame_equal(one.guards, two.guards)
+    pd.testing.assert_frame_equal(one.guard_series, two.guard_series)
+    pd.testing.assert_frame_equal(one.walk_forward, two.walk_forward)
+    permuted = two.guard_series[(two.guard_series["series"] == "mc_perm_sharpe") & (two.guard_series["rank"] == 1)]
+    assert len(permuted) == 3 and permuted["value"].notna().all()
+    assert len(two.walk_forward) == 2 and (two.walk_forward["params"] != "{}").all()

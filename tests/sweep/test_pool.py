@@ -166,3 +166,42 @@ def test_stream_replaces_dead_and_stuck_actors_and_yields_every_chunk_once(make_
         3: _expected(7, 8, HANGS, lost={HANGS: time_limit_text(1.0)}),
         4: _expected(10, 11, 12),
     }
+
+
+def test_stream_asks_again_after_a_result_when_the_source_had_nothing_yet(make_pool: Any) -> None:
+    # a source whose second chunk depends on the first's result (a search's asks wait for its tells)
+    pool = make_pool()
+    taken: list[list[Any]] = []
+    asked_while: list[int] = []
+
+    def source() -> Iterator[list[dict[str, Any]] | None]:
+        yield _params(1, 2)
+        while not taken:
+            yield None  # nothing can run until chunk 0 is back
+        asked_while.append(len(taken))
+        yield _params(taken[0][0][0], 3)  # built from chunk 0's first result: x = 10
+        yield []
+
+    yielded = []
+    for number, results in pool.stream("EURUSD", "evaluate_batch", source(), depth=2):
+        taken.append(results)
+        yielded.append((number, results))
+    # indices count the "nothing yet" answers too; every real chunk comes back once, with its results
+    # (the empty one at once, before the chunk asked just ahead of it returns)
+    assert [results for _, results in yielded] == [_expected(1, 2), [], _expected(10, 3)]
+    numbers = [number for number, _ in yielded]
+    assert asked_while == [1] and numbers[0] == 0 and numbers[2] > 1 and numbers[1] == numbers[2] + 1
+
+
+def test_stream_refuses_a_source_that_has_nothing_while_nothing_runs(make_pool: Any) -> None:
+    pool = make_pool()
+
+    def source() -> Iterator[list[dict[str, Any]] | None]:
+        yield _params(1)
+        while True:
+            yield None
+
+    stream = pool.stream("EURUSD", "evaluate_batch", source(), depth=2)
+    assert next(stream) == (0, _expected(1))
+    with pytest.raises(RuntimeError, match="nothing to run while nothing is running"):
+        next(stream)

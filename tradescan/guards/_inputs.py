@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 
 from tradescan.guards.stats.cscv import PboResult, pbo
+from tradescan.guards.stats.regime_live import LiveRegimeMethod, RegimeMismatch, regime_mismatch
 from tradescan.guards.stats.sensitivity import Neighbour
 from tradescan.guards.stats.trials import EffectiveTrials, as_return_matrix, column_sharpes, effective_trials
 from tradescan.guards.stats.walk_forward import WalkForwardResult
@@ -178,7 +179,11 @@ class ScenarioSharpe:
 
 @dataclass(frozen=True, eq=False)
 class RegimeCheck:
-    """The bars (high, low, close) and the regime labels (``vol_code``, ``spike``) the backtest used."""
+    """The bars (high, low, close) and the regime labels (``vol_code``, ``spike``) the backtest used.
+
+    The live-feed comparison (``mismatch``) is computed once per method and cached: the object is the
+    symbol's, shared by every finalist (the labels depend on the bars, not on a finalist).
+    """
 
     high: np.ndarray
     low: np.ndarray
@@ -192,6 +197,15 @@ class RegimeCheck:
             object.__setattr__(self, name, _frozen_vector(getattr(self, name), f"RegimeCheck.{name}"))
         object.__setattr__(self, "vol_code", _frozen_vector(self.vol_code, "RegimeCheck.vol_code", dtype=np.int8))
         object.__setattr__(self, "spike", _frozen_vector(self.spike, "RegimeCheck.spike", dtype=np.bool_))
+
+    def mismatch(self, method: LiveRegimeMethod = "stream", checkpoint_every: int = 1000) -> RegimeMismatch:
+        """Return ``regime_mismatch`` of these bars and labels, computed once per (method, checkpoint_every)."""
+        cache: dict[tuple[str, int], RegimeMismatch] = self.__dict__.setdefault("_mismatch", {})
+        key = (method, int(checkpoint_every))
+        if key not in cache:
+            cache[key] = regime_mismatch(self.high, self.low, self.close, self.vol_code, self.spike, self.settings,
+                                         method=method, checkpoint_every=checkpoint_every)
+        return cache[key]
 
 
 @dataclass(frozen=True, eq=False)

@@ -6,7 +6,7 @@ result (not run, or its evidence not gathered) counts as failed: nothing passes 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from tradescan.guards._base import GuardResult
@@ -38,15 +38,20 @@ def _settings(preset: Preset | GuardSettings) -> GuardSettings:
     return preset if isinstance(preset, GuardSettings) else GuardSettings(preset=preset)
 
 
-def evaluate_guards(evidence: GuardEvidence, settings: GuardSettings | None = None) -> tuple[GuardResult, ...]:
+def evaluate_guards(
+    evidence: GuardEvidence, settings: GuardSettings | None = None, *, names: Collection[str] | None = None
+) -> tuple[GuardResult, ...]:
     """Return the result of every active guard on ``evidence``, in name order.
 
     A guard whose evidence field is ``None`` fails with ``not evaluated: GuardEvidence.<field> was not
-    gathered``.
+    gathered``. ``names`` restricts the evaluation to those of the active guards (the guard stage
+    evaluates the guards that need no new backtest on an actor, the others in the driver).
     """
     settings = settings if settings is not None else GuardSettings()
     results = []
     for name in settings.active_guards():
+        if names is not None and name not in names:
+            continue
         guard = get_guard(name)
         inputs = getattr(evidence, guard.evidence)
         if inputs is None:

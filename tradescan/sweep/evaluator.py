@@ -99,6 +99,7 @@ class EvaluatorCore:
         self._sessions: dict[str, Any] = {}
         self._strategy: Any = None
         self.busy_s = 0.0  # seconds spent in backtest batches (the benchmarks' utilisation)
+        self.busy_cpu_s = 0.0  # CPU seconds of those spent in run_jobs (busy_s minus time off the CPU)
         self._windows: dict[tuple[str, int, int], Any] = {}
         self._permuted: dict[tuple[str, int, int], Any] = {}
 
@@ -166,6 +167,11 @@ class EvaluatorCore:
         """Return the seconds this actor spent running batches so far (busy time, for utilisation)."""
         return self.busy_s
 
+    def busy_cpu_seconds(self) -> float:
+        """Return the CPU seconds (this thread's) the actor spent in ``run_jobs`` so far: below its wall
+        seconds when other processes took the core (the guard benchmark's accounting)."""
+        return self.busy_cpu_s
+
     def _evaluate_on(self, session: Any, params_list: Sequence[Mapping[str, Any]], dtype: type) -> list[Any]:
         from tradescan.sweep.usable_signals import NoUsableSignal
 
@@ -220,23 +226,29 @@ class EvaluatorCore:
     def run_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Run the guard stage's backtests, one job each, in order (``EvaluatorPool`` splits the list).
 
-        A job is ``{"kind": "full" | "window" | "permuted" | "regime", "params": {...}, ...}``: ``window``
-        adds ``start, end`` (``evaluate_on_window``), ``permuted`` adds ``seed, keep_bars``
-        (``evaluate_permuted``), ``returns: bool`` asks for the daily returns (else ``None``), and
-        ``regime`` returns ``regime_arrays``. Each outcome is ``(metrics, error, returns)``.
+        A job is ``{"kind": "full" | "window" | "permuted" | "statistics", "params": {...}, ...}``:
+        ``window`` adds ``start, end`` (``evaluate_on_window``), ``permuted`` adds ``seed, keep_bars``
+        (``evaluate_permuted``), ``returns: bool`` asks for the daily returns (else ``None``). Each
+        backtest's outcome is ``(metrics, error, returns)``. ``statistics`` carries a
+        ``guard_stage.StatisticsWork`` under ``work`` and returns its ``StatisticsResult`` (the guards
+        that need no backtest, with this actor's regime labels of the symbol).
         """
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return self._run_jobs(symbol, jobs)
         finally:
             self.busy_s += time.perf_counter() - started
+            self.busy_cpu_s += time.thread_time() - cpu
 
     def _run_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[Any]:
         outcomes: list[Any] = []
         for job in jobs:
             kind = job["kind"]
-            if kind == "regime":
-                outcomes.append(self.regime_arrays(symbol))
+            if kind == "statistics":
+                from tradescan.sweep.guard_stage import run_statistics
+
+                work = job["work"]
+                outcomes.append(run_statistics(work, self.regime_arrays(symbol) if work.regime is not None else None))
                 continue
             params = [job["params"]]
             if kind == "window":

@@ -1,25 +1,31 @@
 """The guard stage of one symbol: gather every guard's evidence on the actor pool, then the verdicts.
 
 ``run_guard_stage(pool, plan, symbol, inputs, settings)`` is the one call the driver (after stage 2) and
-``tradescan validate`` (on a stored run) make. Every backtest runs on the ``EvaluatorPool`` that already
-holds the symbol's bars, as ``EvaluatorCore.run_jobs`` jobs of one parameter set each, so a batch
-splits evenly over the actors whatever it mixes:
+``tradescan validate`` (on a stored run) make. All of its work runs on the ``EvaluatorPool`` that already
+holds the symbol's bars, as ``EvaluatorCore.run_jobs`` jobs, in ONE stream (``EvaluatorPool.stream``):
+each actor keeps ``STREAM_DEPTH`` chunks queued and gets the next ready chunk of any phase the moment
+one returns, so no actor waits at a batch or phase boundary, nor while the driver asks and tells:
 
+* statistics (first, one job): bootstrap PF, top-10 share (stage-1 scenario's trades), stress Sharpe
+  (scenario C), regime mismatch (the actor's own regime labels of the bars: once per symbol, not per
+  finalist), DSR and PBO (the stage-1 trial returns), MC1 and MC2 — everything that needs no new
+  backtest (``run_statistics``); only the trades and trial returns travel.
 * walk-forward: the folds of ``guards.walk_forward_folds``; on every train window the directive's search
-  (same sampler; seeds derived from ``guards.seed``) runs with ``trials_per_fold`` trials, all folds'
-  searches advancing together one batch at a time; each fold's best is tested on its test window. The
-  walk-forward belongs to the symbol (its searches do not depend on a finalist): every finalist gets
-  the same WFE / OOS Sharpe / OOS trades, and ``walk_forward.parquet`` has ``rank`` 0.
+  (same sampler; seeds derived from ``guards.seed``) runs with ``trials_per_fold`` trials; once every
+  fold's search is told, each fold's best is tested on its test window. The walk-forward belongs to the
+  symbol (its searches do not depend on a finalist): every finalist gets the same WFE / OOS Sharpe /
+  OOS trades, and ``walk_forward.parquet`` has ``rank`` 0.
+* sensitivity: every neighbour of every finalist, in chunks of ``batch_size``.
 * MC permutation: series ``k`` is ``permute_bars(bars, derive_seed(seed, "permutation", k))``, built
   inside the actors (the same permutation for every symbol of equal length). Mode ``finalist``
   scores each finalist's parameters; mode ``search`` re-runs the search with ``search_trials`` (default:
   stage 1's count) and compares its best value with the best of stage 1's first as many trials.
-* sensitivity: every neighbour of every finalist in one batch.
-* bootstrap PF, top-10 share (stage-1 scenario's trades), stress Sharpe (scenario C), regime mismatch,
-  DSR and PBO (the stage-1 trial returns) need no new backtest, except one call for the regime labels.
 
-Searches are deterministic: asks and tells happen in the driver in a fixed order, batches are
-``batch_size`` trials whatever the worker count, and every seed is derived from labels.
+Searches are deterministic whatever the worker count or the order results return: TPE asks batch k
+(``batch_size`` trials) of a search only once its batch k-1 is told — the schedule of one synchronous
+search; many searches in flight keep the actors busy — and random and grid, whose parameters follow
+from the trial number, are told in trial-number order. Every seed is derived from labels. The driver
+then evaluates the guards that read the searches and merges them with the statistics job's.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +46,7 @@ from tradescan.engine.broker import SymbolSpread
 from tradescan.guards import (
     DeflationInput,
     FoldResult,
+    FoldWindow,
     GuardEvidence,
     GuardResult,
     GuardSettings,
@@ -64,11 +71,12 @@ from tradescan.guards import (
     walk_forward_folds,
 )
 from tradescan.preflight import SweepPlan
+from tradescan.regime import RegimeSettings
 from tradescan.sweep.draws import RandomDraws
-from tradescan.sweep.evaluator import MAX_PERMUTED_SESSIONS
 from tradescan.sweep.objectives import ObjectiveError, get_objective, stage1_value
-from tradescan.sweep.pool import EvaluatorPool
+from tradescan.sweep.pool import EvaluatorPool, TrialLost
 from tradescan.sweep.progress import NullProgress
+from tradescan.sweep.stage1 import STREAM_DEPTH
 
 __all__ = ["FinalistInput", "GuardInputs", "SymbolGuards", "run_guard_stage", "split_trade_costs"]
 
@@ -125,35 +133,119 @@ class SymbolGuards:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-# --- searches on the pool -----------------------------------------------------------------------------
+# --- the work stream ----------------------------------------------------------------------------------
+
+# Jobs per chunk of a random or grid search (its parameters are known up front): a permuted search of
+# stage 1's budget is usually one chunk, so one actor builds its permuted series once.
+PLANNED_CHUNK = 256
+
+
+class _Task:
+    """A source of chunks for the stage's one work stream (``_run_stream``).
+
+    ``next_chunk`` returns ``(token, jobs)`` or ``None`` when it has nothing to run now (``exhausted``
+    says whether it ever will again); ``take(token, results)`` receives a chunk's results.
+    """
+
+    exhausted = False
+
+    def next_chunk(self) -> tuple[Any, list[dict[str, Any]]] | None:
+        raise NotImplementedError
+
+    def take(self, token: Any, results: list[Any]) -> None:
+        raise NotImplementedError
+
+
+class _Fixed(_Task):
+    """Chunks known up front; ``results[i]`` is chunk ``i``'s once it has returned."""
+
+    def __init__(self, chunks: Sequence[list[dict[str, Any]]]) -> None:
+        self.chunks = list(chunks)
+        self.results: list[list[Any] | None] = [None] * len(self.chunks)
+        self._next = 0
+        self.exhausted = not self.chunks
+
+    def next_chunk(self) -> tuple[Any, list[dict[str, Any]]] | None:
+        if self._next >= len(self.chunks):
+            return None
+        index = self._next
+        self._next += 1
+        self.exhausted = self._next >= len(self.chunks)
+        return index, self.chunks[index]
+
+    def take(self, token: Any, results: list[Any]) -> None:
+        self.results[int(token)] = results
+
+    def flat(self) -> list[Any]:
+        """Return every chunk's results in chunk order."""
+        return [outcome for chunk in self.results for outcome in (chunk or [])]
 
 
 @dataclass
-class _Search:
-    """One search (a train window, or a permuted series): its job template, sampler and best so far."""
+class _Search(_Task):
+    """One search (a train window, or a permuted series): its job template, sampler and best so far.
+
+    Asks and tells follow a fixed schedule whatever the worker count or the order results come back:
+
+    * TPE asks batch k (``batch_size`` trials) only once batch k-1 is told, exactly as one synchronous
+      search would; many searches in flight at once keep the actors busy.
+    * random and grid know every trial's parameters from its number: chunks of up to ``PLANNED_CHUNK``
+      trials go out at once, and are told in trial-number order (ties keep the first best).
+    """
 
     job: dict[str, Any]
     budget: int
     min_trades: int
+    searcher: _Searcher | None = None
     study: optuna.Study | None = None
     draws: RandomDraws | None = None
     grid: list[dict[str, Any]] | None = None
     asked: int = 0
+    told: int = 0
     best: tuple[float, int, dict[str, Any], dict[str, float]] | None = None
+    _waiting: dict[int, tuple[list[tuple[Any, dict[str, Any]]], list[Any]]] = field(default_factory=dict)
+
+    @property
+    def exhausted(self) -> bool:  # type: ignore[override]
+        return self.asked >= self.budget
+
+    @property
+    def finished(self) -> bool:
+        return self.told >= self.budget
+
+    def next_chunk(self) -> tuple[Any, list[dict[str, Any]]] | None:
+        assert self.searcher is not None
+        if self.asked >= self.budget or (self.study is not None and self.told < self.asked):
+            return None
+        size = self.searcher.batch if self.study is not None else PLANNED_CHUNK
+        first = self.asked
+        asked = self.searcher.ask(self, min(size, self.budget - self.asked))
+        return (first, asked), [{**self.job, "params": params} for _, params in asked]
+
+    def take(self, token: Any, results: list[Any]) -> None:
+        assert self.searcher is not None
+        first, asked = token
+        self._waiting[first] = (asked, results)
+        while self.told in self._waiting:
+            asked, results = self._waiting.pop(self.told)
+            for (handle, params), outcome in zip(asked, results, strict=True):
+                self.searcher.tell(self, handle, params, outcome)
+            self.told += len(asked)
 
 
 class _Searcher:
-    """Runs several searches at once on the pool, one batch of each per round (see the module docstring)."""
+    """Makes the searches of one symbol (the directive's sampler on a job template) and asks and tells them."""
 
     def __init__(self, pool: EvaluatorPool, plan: SweepPlan, symbol: str) -> None:
         self.pool, self.plan, self.symbol = pool, plan, symbol
         self.directive = plan.directive
+        self.batch = self.directive.batch_size
         self.objective = get_objective(self.directive.stage1.objective)
         self.space = plan.space
         self.distributions = plan.space.distributions()
 
     def new(self, job: dict[str, Any], budget: int, seed: int, min_trades: int) -> _Search:
-        search = _Search(job, budget, min_trades)
+        search = _Search(job, budget, min_trades, searcher=self)
         sampler = self.directive.search.sampler
         if sampler == "tpe":
             search.study = optuna.create_study(direction="maximize",
@@ -168,7 +260,7 @@ class _Searcher:
             search.draws = RandomDraws(self.distributions, seed, self.symbol)
         return search
 
-    def _ask(self, search: _Search, n: int) -> list[tuple[Any, dict[str, Any]]]:
+    def ask(self, search: _Search, n: int) -> list[tuple[Any, dict[str, Any]]]:
         asked: list[tuple[Any, dict[str, Any]]] = []
         for number in range(search.asked, search.asked + n):
             if search.study is not None:
@@ -182,27 +274,8 @@ class _Searcher:
         search.asked += n
         return asked
 
-    def run(self, searches: Sequence[_Search], progress: NullProgress, label: str) -> None:
-        """Advance every search one batch per round until each has spent its budget."""
-        batch = self.directive.batch_size
-        while any(s.asked < s.budget for s in searches):
-            rounds: list[tuple[_Search, list[tuple[Any, dict[str, Any]]]]] = []
-            jobs: list[dict[str, Any]] = []
-            for search in searches:
-                if search.asked >= search.budget:
-                    continue
-                asked = self._ask(search, min(batch, search.budget - search.asked))
-                rounds.append((search, asked))
-                jobs += [{**search.job, "params": params} for _, params in asked]
-            outcomes = iter(self.pool.map(self.symbol, "run_jobs", jobs))
-            for search, asked in rounds:
-                for handle, params in asked:
-                    self._tell(search, handle, params, next(outcomes))
-            progress.advance(self.symbol, len(jobs), None)
-            progress.note(self.symbol, label)
-
-    def _tell(self, search: _Search, handle: Any, params: dict[str, Any], outcome: Any) -> None:
-        metrics = outcome[0]
+    def tell(self, search: _Search, handle: Any, params: dict[str, Any], outcome: Any) -> None:
+        metrics = None if isinstance(outcome, TrialLost) else outcome[0]
         violated = self.space.violated_constraint(params)
         value: float | None = None
         if metrics is not None and violated is None:
@@ -223,6 +296,52 @@ class _Searcher:
             search.best = (value, number, dict(params), dict(metrics or {}))
 
 
+@dataclass
+class _Phase:
+    """A phase's tasks and its wall-clock span (first chunk sent to last result taken)."""
+
+    name: str
+    tasks: list[_Task]
+    label: str
+    started: float | None = None
+    ended: float | None = None
+
+
+def _run_stream(pool: EvaluatorPool, symbol: str, phases: Sequence[_Phase], progress: NullProgress) -> None:
+    """Run every phase's chunks as ONE stream on the pool (``EvaluatorPool.stream``), so no actor waits
+    at a phase or batch boundary: whenever an actor has a free place, the first task (phases in order,
+    tasks in order) with a chunk ready gives it. Which chunk runs where and when changes no number: each
+    search asks and tells on its own fixed schedule (``_Search``), the other tasks' jobs are fixed."""
+    issued: list[tuple[_Phase, _Task, Any] | None] = []
+    order = [(phase, task) for phase in phases for task in phase.tasks]
+
+    def chunks() -> Iterator[list[dict[str, Any]] | None]:
+        while True:
+            for phase, task in order:
+                item = None if task.exhausted else task.next_chunk()
+                if item is not None:
+                    if phase.started is None:
+                        phase.started = time.perf_counter()
+                    issued.append((phase, task, item[0]))
+                    yield item[1]
+                    break
+            else:
+                if all(task.exhausted for _, task in order):
+                    return
+                issued.append(None)
+                yield None  # nothing can run until a result comes back
+
+    for index, results in pool.stream(symbol, "run_jobs", chunks(), STREAM_DEPTH):
+        entry = issued[index]
+        assert entry is not None
+        phase, task, token = entry
+        task.take(token, results)
+        phase.ended = time.perf_counter()
+        if phase.name != "statistics":  # progress counts backtests
+            progress.advance(symbol, len(results), None)
+        progress.note(symbol, phase.label)
+
+
 # --- the stage ----------------------------------------------------------------------------------------
 
 
@@ -234,74 +353,81 @@ def run_guard_stage(
     settings: GuardSettings,
     progress: NullProgress | None = None,
 ) -> SymbolGuards:
-    """Compute every active guard of every finalist of ``symbol`` and their verdicts."""
+    """Compute every active guard of every finalist of ``symbol`` and their verdicts.
+
+    Every piece of work runs on the actors as one stream: the statistics that need no new backtest
+    (one job, first), the walk-forward searches and their tests, the sensitivity neighbours and the
+    permutation searches. The driver only asks, tells and, at the end, evaluates the guards that read
+    the searches' results. ``seconds`` holds each phase's wall-clock span (they overlap), the actor
+    seconds of the statistics job, the driver's final evaluation and the stage's ``total``.
+    """
+    started = time.perf_counter()
     progress = progress or NullProgress()
     out = SymbolGuards()
     active = set(settings.active_guards())
-    trial_returns = _trial_returns(inputs)
-    progress.start_symbol(symbol, _planned_backtests(plan, inputs, settings, active), 0)
     searcher = _Searcher(pool, plan, symbol)
-    timer = _Timer(out.seconds)
 
-    walk_forward = None
-    if active & {"wfe", "sharpe_oos", "trades_oos"}:
-        with timer("walk_forward"):
-            walk_forward = _walk_forward(searcher, plan, inputs, settings, progress, out)
-    permutation: dict[int, PermutationScores] = {}
-    if "mc_pvalue" in active:
-        with timer("mc_pvalue"):
-            permutation = _permutation(searcher, plan, inputs, settings, progress, out)
-    sensitivity: dict[int, SensitivityScores] = {}
-    if "sensitivity" in active:
-        with timer("sensitivity"):
-            sensitivity = _sensitivity(searcher, plan, inputs, settings, out)
-    regime = None
-    if "regime_mismatch" in active:
-        with timer("regime_mismatch"):
-            arrays = pool.map(symbol, "run_jobs", [{"kind": "regime", "params": {}}])[0]
-            regime = RegimeCheck(settings=plan.backtest.regime, **arrays)
-    with timer("statistics"):
-        for finalist in inputs.finalists:
-            evidence = GuardEvidence(
-                walk_forward=walk_forward,
-                permutation=permutation.get(finalist.rank),
-                sensitivity=sensitivity.get(finalist.rank),
-                trades=TradeSample(finalist.trade_pnl, plan.directive.stage1.scenario),
-                stress=_stress(finalist),
-                regime=regime,
-                deflation=_deflation(finalist, trial_returns),
-                trials=trial_returns,
-            )
-            _mc1(symbol, finalist, plan, settings, out)
-            _mc2(symbol, finalist, plan, settings, out)
-            results = evaluate_guards(evidence, settings)
-            decided = verdict(results, settings)
-            out.guard_rows += [{"symbol": symbol, "rank": finalist.rank, **r.to_dict()} for r in results]
-            out.summary.setdefault("finalists", []).append({
-                "rank": finalist.rank, "params": dict(finalist.params), "prod_ready": decided.prod_ready,
-                "failed": list(decided.failed),
-                "guards": {r.name: _guard_json(r) for r in results},
-            })
-        _symbol_summary(symbol, out, inputs, trial_returns, settings)
+    statistics = _Fixed([[{"kind": "statistics", "work": _statistics_work(plan, symbol, inputs, settings, active),
+                           "params": {}}]])
+    phases = [_Phase("statistics", [statistics], "statistics")]
+    walk_forward = _WalkForward(searcher, plan, inputs, settings) if active & WALK_FORWARD_GUARDS else None
+    if walk_forward is not None:
+        phases.append(_Phase("walk_forward", walk_forward.tasks, "walk-forward"))
+    sensitivity = _Sensitivity(searcher, plan, inputs, settings) if "sensitivity" in active else None
+    if sensitivity is not None:
+        phases.append(_Phase("sensitivity", [sensitivity.task], "sensitivity"))
+    permutation = _Permutation(searcher, plan, inputs, settings) if "mc_pvalue" in active else None
+    if permutation is not None:
+        phases.append(_Phase("mc_pvalue", permutation.tasks, "permutation"))
+    neighbours_jobs = sum(len(chunk) for chunk in sensitivity.task.chunks) if sensitivity is not None else 0
+    progress.start_symbol(symbol, _planned_backtests(plan, inputs, settings, active) + neighbours_jobs, 0)
+    _run_stream(pool, symbol, phases, progress)
+    for phase in phases:
+        if phase.name != "statistics" and phase.started is not None and phase.ended is not None:
+            out.seconds[phase.name] = phase.ended - phase.started
+
+    finishing = time.perf_counter()
+    stats: StatisticsResult = statistics.flat()[0]
+    out.seconds["statistics"] = stats.seconds  # on an actor, overlapped with the searches
+    out.seconds.update({f"statistics.{part}": v for part, v in stats.seconds_by_part.items()})
+    wf_result = walk_forward.finish(out) if walk_forward is not None else None
+    scores = permutation.finish(out) if permutation is not None else {}
+    neighbours = sensitivity.finish(out) if sensitivity is not None else {}
+    searched = [name for name in settings.active_guards() if name not in stats.names]
+    for finalist in inputs.finalists:
+        evidence = GuardEvidence(walk_forward=wf_result, permutation=scores.get(finalist.rank),
+                                 sensitivity=neighbours.get(finalist.rank))
+        by_name = {r.name: r for r in evaluate_guards(evidence, settings, names=searched)}
+        by_name.update({r.name: r for r in stats.results[finalist.rank]})
+        results = tuple(by_name[name] for name in settings.active_guards())
+        out.series_rows += stats.series[finalist.rank]
+        for key, reason in stats.not_reported[finalist.rank].items():
+            out.summary.setdefault("not_reported", {})[key] = reason
+        decided = verdict(results, settings)
+        out.guard_rows += [{"symbol": symbol, "rank": finalist.rank, **r.to_dict()} for r in results]
+        out.summary.setdefault("finalists", []).append({
+            "rank": finalist.rank, "params": dict(finalist.params), "prod_ready": decided.prod_ready,
+            "failed": list(decided.failed),
+            "guards": {r.name: _guard_json(r) for r in results},
+        })
+    out.summary.setdefault("finalists", [])
+    first = {r["guard"]: r["value"] for r in out.guard_rows if r["rank"] == _best_rank(inputs)}
+    out.summary.update(dsr=stats.summary["dsr"], pbo=stats.summary["pbo"], wfe=_finite(first.get("wfe")),
+                       n_trials=len(inputs.trials), n_eff_trials=stats.summary["n_eff_trials"])
+    out.series_rows += stats.logit_rows
+    out.seconds["verdicts"] = time.perf_counter() - finishing
+    out.seconds["total"] = time.perf_counter() - started
     progress.note(symbol, "guards done")
     return out
 
 
-class _Timer:
-    def __init__(self, seconds: dict[str, float]) -> None:
-        self.seconds = seconds
-        self.name = ""
-        self.started = 0.0
+WALK_FORWARD_GUARDS = frozenset({"wfe", "sharpe_oos", "trades_oos"})
+# The evidence fields no new backtest is needed for: their guards are evaluated in the statistics job.
+STATISTICS_EVIDENCE = frozenset({"trades", "stress", "regime", "deflation", "trials"})
 
-    def __call__(self, name: str) -> _Timer:
-        self.name = name
-        return self
 
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds[self.name] = self.seconds.get(self.name, 0.0) + time.perf_counter() - self.started
+def _best_rank(inputs: GuardInputs) -> int:
+    return inputs.finalists[0].rank if inputs.finalists else -1
 
 
 def _planned_backtests(plan: SweepPlan, inputs: GuardInputs, settings: GuardSettings, active: set[str]) -> int:
@@ -319,18 +445,133 @@ def _guard_json(result: GuardResult) -> dict[str, Any]:
             "passed": result.passed, "critical": result.critical}
 
 
-def _trial_returns(inputs: GuardInputs) -> TrialReturns | None:
-    numbers = sorted(inputs.returns)
+# --- the statistics job (on an actor) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class StatisticsFinalist:
+    """What the statistics job needs of one finalist (small arrays only).
+
+    Attributes:
+        rank, trial: its stage-2 rank and stage-1 trial number.
+        trade_pnl: its trades' net PnL under the stage-1 scenario.
+        stress: its scenario-C Sharpe (``None`` when not at hand).
+        costs: its trades' cost split for MC2, or why MC2 cannot be drawn.
+    """
+
+    rank: int
+    trial: int
+    trade_pnl: np.ndarray
+    stress: ScenarioSharpe | None
+    costs: TradeCosts | str
+
+
+@dataclass(frozen=True, eq=False)
+class StatisticsWork:
+    """The statistics job of one symbol: every guard whose evidence needs no new backtest, MC1, MC2 and
+    the trial-return summary (DSR, PBO, N_eff, PBO's logits). The actor holding the symbol's bars adds
+    the regime labels, so only the trades and the trial returns travel."""
+
+    symbol: str
+    settings: GuardSettings
+    names: tuple[str, ...]
+    regime: RegimeSettings | None
+    initial_capital: float
+    scenario: str
+    finalists: tuple[StatisticsFinalist, ...]
+    returns: Mapping[int, np.ndarray]
+    n_trials: int
+
+
+@dataclass
+class StatisticsResult:
+    """The statistics job's answer: guard results, MC1/MC2 rows and reasons by rank, the summary."""
+
+    names: tuple[str, ...]
+    results: dict[int, tuple[GuardResult, ...]] = field(default_factory=dict)
+    series: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    not_reported: dict[int, dict[str, str]] = field(default_factory=dict)
+    summary: dict[str, float | None] = field(default_factory=dict)
+    logit_rows: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    seconds_by_part: dict[str, float] = field(default_factory=dict)  # by guard name, "mc1", "mc2", "summary"
+
+
+def _statistics_work(
+    plan: SweepPlan, symbol: str, inputs: GuardInputs, settings: GuardSettings, active: set[str]
+) -> StatisticsWork:
+    names = tuple(n for n in settings.active_guards() if get_guard(n).evidence in STATISTICS_EVIDENCE)
+    finalists = tuple(StatisticsFinalist(f.rank, f.trial, np.asarray(f.trade_pnl, dtype=np.float64), _stress(f),
+                                         _trade_costs(symbol, f, plan)) for f in inputs.finalists)
+    return StatisticsWork(symbol, settings, names, plan.backtest.regime if "regime_mismatch" in active else None,
+                          float(plan.backtest.capital.initial), plan.directive.stage1.scenario, finalists,
+                          dict(inputs.returns), len(inputs.trials))
+
+
+def run_statistics(work: StatisticsWork, regime_arrays: Mapping[str, np.ndarray] | None) -> StatisticsResult:
+    """Run the statistics job (``EvaluatorCore.run_jobs`` kind ``statistics``, on the actor that holds
+    the bars; ``regime_arrays`` is its ``regime_arrays``). One ``RegimeCheck`` and one ``TrialReturns``
+    serve every finalist, so the live regime labels, N_eff and PBO are computed once per symbol."""
+    started = time.perf_counter()
+    settings = work.settings
+    trials = _trial_returns(work.returns, work.n_trials)
+    regime = None
+    if work.regime is not None and regime_arrays is not None:
+        regime = RegimeCheck(settings=work.regime, **regime_arrays)
+    result = StatisticsResult(work.names)
+    timer = _Timer(result.seconds_by_part)
+    for finalist in work.finalists:
+        evidence = GuardEvidence(trades=TradeSample(finalist.trade_pnl, work.scenario), stress=finalist.stress,
+                                 regime=regime, deflation=_deflation(finalist.trial, trials), trials=trials)
+        out = SymbolGuards()
+        with timer("mc1"):
+            _mc1(work.symbol, finalist.rank, finalist.trade_pnl, work.initial_capital, settings, out)
+        with timer("mc2"):
+            _mc2_draws(work.symbol, finalist.rank, finalist.costs, settings, out)
+        results: list[GuardResult] = []
+        for name in work.names:  # one at a time, to time each guard; the same results as all at once
+            with timer(name):
+                results += evaluate_guards(evidence, settings, names=(name,))
+        result.results[finalist.rank] = tuple(results)
+        result.series[finalist.rank] = out.series_rows
+        result.not_reported[finalist.rank] = dict(out.summary.get("not_reported", {}))
+    with timer("summary"):
+        _trial_summary(work, trials, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+class _Timer:
+    """Adds the seconds of each ``with timer(name):`` block to ``seconds[name]``."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        self.name = ""
+        self.started = 0.0
+
+    def __call__(self, name: str) -> _Timer:
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds[self.name] = self.seconds.get(self.name, 0.0) + time.perf_counter() - self.started
+
+
+def _trial_returns(returns: Mapping[int, np.ndarray], n_trials: int) -> TrialReturns | None:
+    numbers = sorted(returns)
     if not numbers:
         return None
-    matrix = np.column_stack([np.asarray(inputs.returns[n], dtype=np.float64) for n in numbers])
-    return TrialReturns(matrix, n_trials=len(inputs.trials), trial_numbers=tuple(numbers))
+    matrix = np.column_stack([np.asarray(returns[n], dtype=np.float64) for n in numbers])
+    return TrialReturns(matrix, n_trials=n_trials, trial_numbers=tuple(numbers))
 
 
-def _deflation(finalist: FinalistInput, trials: TrialReturns | None) -> DeflationInput | None:
-    if trials is None or trials.trial_numbers is None or finalist.trial not in trials.trial_numbers:
+def _deflation(trial: int, trials: TrialReturns | None) -> DeflationInput | None:
+    if trials is None or trials.trial_numbers is None or trial not in trials.trial_numbers:
         return None
-    column = trials.trial_numbers.index(finalist.trial)
+    column = trials.trial_numbers.index(trial)
     return DeflationInput(trials.returns[:, column], trials)
 
 
@@ -341,75 +582,85 @@ def _stress(finalist: FinalistInput) -> ScenarioSharpe | None:
     return ScenarioSharpe(float(metrics["sharpe"]), int(metrics.get("trades", 0)), "C")
 
 
-def _symbol_summary(
-    symbol: str, out: SymbolGuards, inputs: GuardInputs, trials: TrialReturns | None, settings: GuardSettings
-) -> None:
-    """Fill the symbol's summary: the best finalist's DSR, PBO and WFE (DSR and PBO for every preset,
-    even one without those guards), the trial counts and PBO's logits."""
-    best = inputs.finalists[0].rank if inputs.finalists else -1
-    first = {r["guard"]: r["value"] for r in out.guard_rows if r["rank"] == best}
-    summary = out.summary
-    summary.setdefault("finalists", [])
-    if "dsr" not in first and inputs.finalists and trials is not None:
-        deflation = _deflation(inputs.finalists[0], trials)
+def _trial_summary(work: StatisticsWork, trials: TrialReturns | None, result: StatisticsResult) -> None:
+    """The symbol's DSR and PBO (the best finalist's; for every preset, even one without those
+    guards), N_eff and PBO's logits."""
+    best = work.finalists[0] if work.finalists else None
+    first: dict[str, Any] = {r.name: r.value for r in result.results.get(best.rank, ())} if best else {}
+    settings = work.settings
+    if "dsr" not in first and best is not None and trials is not None:
+        deflation = _deflation(best.trial, trials)
         first["dsr"] = get_guard("dsr").evaluate(deflation, settings).value if deflation is not None else None
     if "pbo" not in first and trials is not None:
         first["pbo"] = get_guard("pbo").evaluate(trials, settings).value
-    summary.update(dsr=_finite(first.get("dsr")), pbo=_finite(first.get("pbo")), wfe=_finite(first.get("wfe")),
-                   n_trials=len(inputs.trials), n_eff_trials=None)
+    result.summary = {"dsr": _finite(first.get("dsr")), "pbo": _finite(first.get("pbo")), "n_eff_trials": None}
     if trials is None:
         return
-    summary["n_eff_trials"] = _finite(float(trials.effective_trials().n_effective))
+    result.summary["n_eff_trials"] = _finite(float(trials.effective_trials().n_effective))
     try:
         logits = trials.pbo(settings.pbo.n_splits).logits
     except (UndefinedStatistic, ValueError):
         return  # the pbo guard (or the summary's None) already says why
-    out.series_rows += [{"symbol": symbol, "rank": 0, "series": "pbo_logit", "i": i, "value": float(v)}
-                        for i, v in enumerate(logits)]
+    result.logit_rows = [{"symbol": work.symbol, "rank": 0, "series": "pbo_logit", "i": i, "value": float(v)}
+                         for i, v in enumerate(logits)]
 
 
-def _mc1(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardSettings, out: SymbolGuards) -> None:
+def _mc1(symbol: str, rank: int, pnl: np.ndarray, initial_capital: float, settings: GuardSettings,
+         out: SymbolGuards) -> None:
     """Report MC1 (reported beside the guards, deciding nothing): the max-drawdown samples of a block
     bootstrap of the finalist's trade returns as fractions of equity, compounded."""
-    pnl = finalist.trade_pnl
     if len(pnl) < 2:
-        _not_reported(out, "mc1", finalist.rank, f"{len(pnl)} trade(s): nothing to resample")
+        _not_reported(out, "mc1", rank, f"{len(pnl)} trade(s): nothing to resample")
         return
     options = settings.mc1
     try:
-        fractions = trade_return_fractions(pnl, equity_before_trades(pnl, plan.backtest.capital.initial))
-        drawdowns = mc_drawdown(fractions, seed=settings.derive_seed("mc1", symbol, finalist.rank),
+        fractions = trade_return_fractions(pnl, equity_before_trades(pnl, initial_capital))
+        drawdowns = mc_drawdown(fractions, seed=settings.derive_seed("mc1", symbol, rank),
                                 n_paths=options.n_paths, block_length=options.block_length,
                                 drawdown_threshold=options.drawdown_threshold)
     except (UndefinedStatistic, ValueError) as exc:
         # e.g. the equity was wiped out before a trade: no fraction of equity to resample
-        _not_reported(out, "mc1", finalist.rank, str(exc))
+        _not_reported(out, "mc1", rank, str(exc))
         return
-    out.series_rows += [{"symbol": symbol, "rank": finalist.rank, "series": "mc1_max_drawdown", "i": i,
+    out.series_rows += [{"symbol": symbol, "rank": rank, "series": "mc1_max_drawdown", "i": i,
                          "value": float(v)} for i, v in enumerate(drawdowns.max_drawdown)]
 
 
-def _mc2(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardSettings, out: SymbolGuards) -> None:
-    """Report MC2 (beside the guards, deciding nothing): the net PnL samples when every trade's spread
-    and slippage are scaled by random multipliers (``mc_cost_noise``), commission kept as paid."""
+def _trade_costs(symbol: str, finalist: FinalistInput, plan: SweepPlan) -> TradeCosts | str:
+    """Return the finalist's per-trade cost split for MC2 (``split_trade_costs``), or why there is none."""
     trades = finalist.trades
     if trades is None or trades.empty:
-        _not_reported(out, "mc2", finalist.rank, "no trades")
-        return
+        return "no trades"
     broker = plan.backtest.broker
     scenario = broker.scenario(plan.directive.stage1.scenario)
+    try:
+        return split_trade_costs(trades, broker.symbol_spread(symbol), scenario.spread_mult)
+    except ValueError as exc:
+        # e.g. a negative slippage_add_pips made a trade's slippage < 0: no cost to scale
+        return str(exc)
+
+
+def _mc2_draws(symbol: str, rank: int, costs: TradeCosts | str, settings: GuardSettings, out: SymbolGuards) -> None:
+    """Report MC2 (beside the guards, deciding nothing): the net PnL samples when every trade's spread
+    and slippage are scaled by random multipliers (``mc_cost_noise``), commission kept as paid."""
+    if isinstance(costs, str):
+        _not_reported(out, "mc2", rank, costs)
+        return
     options = settings.mc2
     try:
-        costs = split_trade_costs(trades, broker.symbol_spread(symbol), scenario.spread_mult)
-        noise = mc_cost_noise(costs, seed=settings.derive_seed("mc2", symbol, finalist.rank), n_paths=options.n_paths,
+        noise = mc_cost_noise(costs, seed=settings.derive_seed("mc2", symbol, rank), n_paths=options.n_paths,
                               spread_mult_range=options.spread_mult_range,
                               slippage_mult_range=options.slippage_mult_range)
     except ValueError as exc:
-        # e.g. a negative slippage_add_pips made a trade's slippage < 0: no cost to scale
-        _not_reported(out, "mc2", finalist.rank, str(exc))
+        _not_reported(out, "mc2", rank, str(exc))
         return
-    out.series_rows += [{"symbol": symbol, "rank": finalist.rank, "series": "mc2_net_pnl", "i": i,
+    out.series_rows += [{"symbol": symbol, "rank": rank, "series": "mc2_net_pnl", "i": i,
                          "value": float(v)} for i, v in enumerate(noise.net_pnl)]
+
+
+def _mc2(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardSettings, out: SymbolGuards) -> None:
+    """MC2 of one finalist in one call: its cost split (``_trade_costs``), then the draws (``_mc2_draws``)."""
+    _mc2_draws(symbol, finalist.rank, _trade_costs(symbol, finalist, plan), settings, out)
 
 
 def _not_reported(out: SymbolGuards, what: str, rank: int, reason: str) -> None:
@@ -461,58 +712,89 @@ def _search_budget(plan: SweepPlan, settings: GuardSettings) -> int:
 # --- walk-forward -------------------------------------------------------------------------------------
 
 
-def _walk_forward(
-    searcher: _Searcher, plan: SweepPlan, inputs: GuardInputs, settings: GuardSettings,
-    progress: NullProgress, out: SymbolGuards,
-) -> WalkForwardResult | None:
-    wf = settings.walk_forward
-    n_bars = len(inputs.times)
-    try:
-        folds = walk_forward_folds(n_bars, wf.folds, train_fraction=wf.train_fraction, anchored=wf.anchored)
-    except ValueError:
-        return None  # the guards fail with "not gathered"; the fold layout cannot exist
-    min_trades = plan.directive.stage1.min_trades
-    searches = [
-        searcher.new({"kind": "window", "start": f.train_start, "end": f.train_end}, wf.trials_per_fold,
-                     derive_seed(settings.seed, "walk_forward", f.fold),
-                     math.ceil(min_trades * f.train_bars / max(1, n_bars)))
-        for f in folds
-    ]
-    searcher.run(searches, progress, "walk-forward")
-    best = [s.best for s in searches]
-    tests = [{"kind": "window", "start": f.test_start, "end": f.test_end, "returns": True,
-              "params": b[2] if b else {}} for f, b in zip(folds, best, strict=True)]
-    tested = searcher.pool.map(searcher.symbol, "run_jobs", [t for t, b in zip(tests, best, strict=True) if b])
-    tested_iter = iter(tested)
-    days_per_year = plan.instruments[searcher.symbol].days_per_year if searcher.symbol in plan.instruments else 252
-    results: list[FoldResult] = []
-    times = inputs.times
-    for fold, found in zip(folds, best, strict=True):
-        row = {"symbol": searcher.symbol, "rank": 0, "fold": fold.fold,
-               "train_start": times[fold.train_start], "train_end": times[fold.train_end - 1],
-               "test_start": times[fold.test_start], "test_end": times[fold.test_end - 1],
-               "is_return": math.nan, "oos_return": math.nan, "oos_sharpe": math.nan, "oos_trades": 0,
-               "params": "{}"}
-        if found is not None:
-            metrics, _, returns = next(tested_iter)
-            if metrics is not None and returns is not None:
-                train_days = max(1, _days(times, fold.train_start, fold.train_end))
-                result = FoldResult(fold, found[2], float(found[3].get("total_return", 0.0)),
-                                    train_days / days_per_year, float(metrics.get("total_return", 0.0)),
-                                    max(1, len(returns)) / days_per_year, int(metrics.get("trades", 0)),
-                                    np.asarray(returns))
-                results.append(result)
-                row.update(is_return=result.train_return, oos_return=result.test_return,
-                           oos_sharpe=float(metrics.get("sharpe", math.nan)), oos_trades=result.test_trades,
-                           params=json.dumps(found[2], sort_keys=True, default=str))
-        out.fold_rows.append(row)
-    if len(results) != len(folds):
-        return WalkForwardResult(results, days_per_year) if results else None
-    complete = WalkForwardResult(results, days_per_year)
-    equity = np.cumprod(1.0 + complete.oos_daily_returns())
-    out.series_rows += [{"symbol": searcher.symbol, "rank": 0, "series": "wf_oos_equity", "i": i, "value": float(v)}
-                        for i, v in enumerate(equity)]
-    return complete
+class _WalkForward:
+    """The walk-forward: one search per train window, then one task testing each fold's best on its test
+    window once every search has been told (``_FoldTests``)."""
+
+    def __init__(self, searcher: _Searcher, plan: SweepPlan, inputs: GuardInputs, settings: GuardSettings) -> None:
+        self.searcher, self.plan, self.inputs = searcher, plan, inputs
+        wf = settings.walk_forward
+        n_bars = len(inputs.times)
+        self.folds: Sequence[FoldWindow] | None
+        try:
+            folds = walk_forward_folds(n_bars, wf.folds, train_fraction=wf.train_fraction, anchored=wf.anchored)
+        except ValueError:
+            self.folds = None  # the guards fail with "not gathered"; the fold layout cannot exist
+            self.searches: list[_Search] = []
+            self.tasks: list[_Task] = []
+            return
+        self.folds = folds
+        min_trades = plan.directive.stage1.min_trades
+        self.searches = [
+            searcher.new({"kind": "window", "start": f.train_start, "end": f.train_end}, wf.trials_per_fold,
+                         derive_seed(settings.seed, "walk_forward", f.fold),
+                         math.ceil(min_trades * f.train_bars / max(1, n_bars)))
+            for f in folds
+        ]
+        self.tests = _FoldTests(self)
+        self.tasks = [*self.searches, self.tests]
+
+    def finish(self, out: SymbolGuards) -> WalkForwardResult | None:
+        if self.folds is None:
+            return None
+        symbol, searcher, folds = self.searcher.symbol, self.searcher, self.folds
+        best = [s.best for s in self.searches]
+        tested_iter = iter(self.tests.results or [])
+        days_per_year = self.plan.instruments[symbol].days_per_year if symbol in self.plan.instruments else 252
+        results: list[FoldResult] = []
+        times = self.inputs.times
+        for fold, found in zip(folds, best, strict=True):
+            row = {"symbol": symbol, "rank": 0, "fold": fold.fold,
+                   "train_start": times[fold.train_start], "train_end": times[fold.train_end - 1],
+                   "test_start": times[fold.test_start], "test_end": times[fold.test_end - 1],
+                   "is_return": math.nan, "oos_return": math.nan, "oos_sharpe": math.nan, "oos_trades": 0,
+                   "params": "{}"}
+            if found is not None:
+                outcome = next(tested_iter)
+                metrics, returns = (None, None) if isinstance(outcome, TrialLost) else (outcome[0], outcome[2])
+                if metrics is not None and returns is not None:
+                    train_days = max(1, _days(times, fold.train_start, fold.train_end))
+                    result = FoldResult(fold, found[2], float(found[3].get("total_return", 0.0)),
+                                        train_days / days_per_year, float(metrics.get("total_return", 0.0)),
+                                        max(1, len(returns)) / days_per_year, int(metrics.get("trades", 0)),
+                                        np.asarray(returns))
+                    results.append(result)
+                    row.update(is_return=result.train_return, oos_return=result.test_return,
+                               oos_sharpe=float(metrics.get("sharpe", math.nan)), oos_trades=result.test_trades,
+                               params=json.dumps(found[2], sort_keys=True, default=str))
+            out.fold_rows.append(row)
+        if len(results) != len(folds):
+            return WalkForwardResult(results, days_per_year) if results else None
+        complete = WalkForwardResult(results, days_per_year)
+        equity = np.cumprod(1.0 + complete.oos_daily_returns())
+        out.series_rows += [{"symbol": searcher.symbol, "rank": 0, "series": "wf_oos_equity", "i": i,
+                             "value": float(v)} for i, v in enumerate(equity)]
+        return complete
+
+
+class _FoldTests(_Task):
+    """Each fold's best parameters on its test window: one chunk, ready once every train search is told."""
+
+    def __init__(self, walk_forward: _WalkForward) -> None:
+        self.walk_forward = walk_forward
+        self.results: list[Any] | None = None
+
+    def next_chunk(self) -> tuple[Any, list[dict[str, Any]]] | None:
+        searches = self.walk_forward.searches
+        if self.exhausted or not all(s.finished for s in searches):
+            return None
+        self.exhausted = True
+        folds = self.walk_forward.folds or []
+        return 0, [{"kind": "window", "start": f.test_start, "end": f.test_end, "returns": True,
+                    "params": s.best[2]} for f, s in zip(folds, searches, strict=True) if s.best]
+
+    def take(self, token: Any, results: list[Any]) -> None:
+        self.results = results
 
 
 def _days(times: np.ndarray, start: int, end: int) -> int:
@@ -524,79 +806,93 @@ def _days(times: np.ndarray, start: int, end: int) -> int:
 # --- permutation --------------------------------------------------------------------------------------
 
 
-def _permutation(
-    searcher: _Searcher, plan: SweepPlan, inputs: GuardInputs, settings: GuardSettings,
-    progress: NullProgress, out: SymbolGuards,
-) -> dict[int, PermutationScores]:
-    perm = settings.permutation
-    keep = perm.keep_bars if perm.keep_bars is not None else 0
-    seeds = [derive_seed(settings.seed, "permutation", k) for k in range(perm.n_permutations)]
-    symbol = searcher.symbol
-    scores: dict[int, PermutationScores] = {}
-    if settings.permutation_mode == "finalist":
-        jobs = [{"kind": "permuted", "seed": seed, "keep_bars": keep, "params": dict(f.params)}
-                for seed in seeds for f in inputs.finalists]
-        outcomes = searcher.pool.map(symbol, "run_jobs", jobs)
-        progress.advance(symbol, len(jobs), None)
-        n_fin = len(inputs.finalists)
-        for index, finalist in enumerate(inputs.finalists):
-            permuted = np.array([_sharpe(outcomes[k * n_fin + index]) for k in range(len(seeds))])
-            real = float(finalist.metrics.get(plan.directive.stage1.scenario, {}).get("sharpe", math.nan))
-            scores[finalist.rank] = PermutationScores(real, permuted, "finalist", "sharpe")
-    else:
-        budget = _search_budget(plan, settings)
-        searches = [searcher.new({"kind": "permuted", "seed": seed, "keep_bars": keep}, budget,
-                                 plan.directive.search.seed, plan.directive.stage1.min_trades) for seed in seeds]
-        # A few series at a time, so each actor builds each permuted series once and holds at most
-        # MAX_PERMUTED_SESSIONS (the searches are independent: grouping changes no number).
-        group = MAX_PERMUTED_SESSIONS * searcher.pool.size
-        for first in range(0, len(searches), group):
-            searcher.run(searches[first : first + group], progress, "permutation")
-        permuted = np.array([s.best[0] if s.best else math.nan for s in searches])
-        complete = sorted((t for t in inputs.trials if t.state == TrialState.COMPLETE and t.value is not None),
-                          key=lambda t: t.number)
-        real = max((float(t.value or 0.0) for t in complete if t.number < budget), default=math.nan)
-        for finalist in inputs.finalists:
-            scores[finalist.rank] = PermutationScores(real, permuted, "search", "best stage-1 value")
-    for rank, score in scores.items():
-        out.series_rows += [{"symbol": symbol, "rank": rank, "series": "mc_perm_sharpe", "i": i, "value": float(v)}
-                            for i, v in enumerate(score.permuted)]
-    return scores
+class _Permutation:
+    """The permutation test. Series ``k`` is built inside the actors from its seed. Mode ``finalist``:
+    one chunk per series with every finalist's parameters; mode ``search``: one search per series, in
+    series order (so an actor mostly meets one series at a time and builds it once)."""
+
+    def __init__(self, searcher: _Searcher, plan: SweepPlan, inputs: GuardInputs, settings: GuardSettings) -> None:
+        self.searcher, self.plan, self.inputs, self.settings = searcher, plan, inputs, settings
+        perm = settings.permutation
+        keep = perm.keep_bars if perm.keep_bars is not None else 0
+        self.seeds = [derive_seed(settings.seed, "permutation", k) for k in range(perm.n_permutations)]
+        self.fixed: _Fixed | None = None
+        self.searches: list[_Search] = []
+        if settings.permutation_mode == "finalist":
+            self.fixed = _Fixed([[{"kind": "permuted", "seed": seed, "keep_bars": keep, "params": dict(f.params)}
+                                  for f in inputs.finalists] for seed in self.seeds])
+            self.tasks: list[_Task] = [self.fixed]
+        else:
+            budget = _search_budget(plan, settings)
+            self.searches = [searcher.new({"kind": "permuted", "seed": seed, "keep_bars": keep}, budget,
+                                          plan.directive.search.seed, plan.directive.stage1.min_trades)
+                             for seed in self.seeds]
+            self.tasks = list(self.searches)
+
+    def finish(self, out: SymbolGuards) -> dict[int, PermutationScores]:
+        plan, inputs, symbol = self.plan, self.inputs, self.searcher.symbol
+        scores: dict[int, PermutationScores] = {}
+        if self.fixed is not None:
+            outcomes = self.fixed.flat()
+            n_fin = len(inputs.finalists)
+            for index, finalist in enumerate(inputs.finalists):
+                permuted = np.array([_sharpe(outcomes[k * n_fin + index]) for k in range(len(self.seeds))])
+                real = float(finalist.metrics.get(plan.directive.stage1.scenario, {}).get("sharpe", math.nan))
+                scores[finalist.rank] = PermutationScores(real, permuted, "finalist", "sharpe")
+        else:
+            budget = _search_budget(plan, self.settings)
+            permuted = np.array([s.best[0] if s.best else math.nan for s in self.searches])
+            complete = sorted((t for t in inputs.trials if t.state == TrialState.COMPLETE and t.value is not None),
+                              key=lambda t: t.number)
+            real = max((float(t.value or 0.0) for t in complete if t.number < budget), default=math.nan)
+            for finalist in inputs.finalists:
+                scores[finalist.rank] = PermutationScores(real, permuted, "search", "best stage-1 value")
+        for rank, score in scores.items():
+            out.series_rows += [{"symbol": symbol, "rank": rank, "series": "mc_perm_sharpe", "i": i,
+                                 "value": float(v)} for i, v in enumerate(score.permuted)]
+        return scores
 
 
 def _sharpe(outcome: Any) -> float:
-    metrics = outcome[0]
+    metrics = None if isinstance(outcome, TrialLost) else outcome[0]
     return float(metrics.get("sharpe", math.nan)) if metrics is not None else math.nan
 
 
 # --- sensitivity --------------------------------------------------------------------------------------
 
 
-def _sensitivity(
-    searcher: _Searcher, plan: SweepPlan, inputs: GuardInputs, settings: GuardSettings, out: SymbolGuards,
-) -> dict[int, SensitivityScores]:
-    sens = settings.sensitivity
-    per_finalist = []
-    jobs: list[dict[str, Any]] = []
-    for finalist in inputs.finalists:
-        neighbours = sensitivity_neighbours(plan.space, finalist.params, relative_step=sens.relative_step,
-                                            integer_steps=sens.integer_steps)
-        per_finalist.append((finalist, neighbours))
-        jobs += [{"kind": "full", "params": dict(finalist.params)}]
-        jobs += [{"kind": "full", "params": dict(n.params)} for n in neighbours]
-    outcomes = iter(searcher.pool.map(searcher.symbol, "run_jobs", jobs)) if jobs else iter(())
-    scores: dict[int, SensitivityScores] = {}
-    objective, directive = searcher.objective, plan.directive
-    for finalist, neighbours in per_finalist:
-        values = [_objective(objective, next(outcomes), directive) for _ in range(len(neighbours) + 1)]
-        scores[finalist.rank] = SensitivityScores(values[0], neighbours, np.array(values[1:]))
-        out.series_rows += [{"symbol": searcher.symbol, "rank": finalist.rank, "series": "sensitivity_value",
-                             "i": i, "value": float(v)} for i, v in enumerate(values)]
-    return scores
+class _Sensitivity:
+    """Every finalist and each of its neighbours on the full bars, in chunks of ``batch_size``."""
+
+    def __init__(self, searcher: _Searcher, plan: SweepPlan, inputs: GuardInputs, settings: GuardSettings) -> None:
+        self.searcher, self.plan = searcher, plan
+        sens = settings.sensitivity
+        self.per_finalist = []
+        jobs: list[dict[str, Any]] = []
+        for finalist in inputs.finalists:
+            neighbours = sensitivity_neighbours(plan.space, finalist.params, relative_step=sens.relative_step,
+                                                integer_steps=sens.integer_steps)
+            self.per_finalist.append((finalist, neighbours))
+            jobs += [{"kind": "full", "params": dict(finalist.params)}]
+            jobs += [{"kind": "full", "params": dict(n.params)} for n in neighbours]
+        size = max(1, plan.directive.batch_size)
+        self.task = _Fixed([jobs[i : i + size] for i in range(0, len(jobs), size)])
+
+    def finish(self, out: SymbolGuards) -> dict[int, SensitivityScores]:
+        outcomes = iter(self.task.flat())
+        scores: dict[int, SensitivityScores] = {}
+        objective, directive = self.searcher.objective, self.plan.directive
+        for finalist, neighbours in self.per_finalist:
+            values = [_objective(objective, next(outcomes), directive) for _ in range(len(neighbours) + 1)]
+            scores[finalist.rank] = SensitivityScores(values[0], neighbours, np.array(values[1:]))
+            out.series_rows += [{"symbol": self.searcher.symbol, "rank": finalist.rank,
+                                 "series": "sensitivity_value", "i": i, "value": float(v)}
+                                for i, v in enumerate(values)]
+        return scores
 
 
 def _objective(objective: Any, outcome: Any, directive: Any) -> float:
-    metrics = outcome[0]
+    metrics = None if isinstance(outcome, TrialLost) else outcome[0]
     if metrics is None:
         return math.nan
     try:

@@ -309,14 +309,21 @@ class EvaluatorPool:
     # --- streaming --------------------------------------------------------------------------------
 
     def stream(
-        self, symbol: str, method: str, chunks: Iterable[Sequence[Mapping[str, Any]]], depth: int = 2
+        self, symbol: str, method: str, chunks: Iterable[Sequence[Mapping[str, Any]] | None], depth: int = 2
     ) -> Iterator[tuple[int, list[Any]]]:
         """Run every chunk on whichever actor is free; yield ``(chunk index, results)`` as they finish.
 
         ``chunks`` is consumed lazily, one chunk per free place in an actor's queue, so the caller may
-        draw parameters as they are needed. An empty chunk is yielded back at once without a call. The
-        chunk at the head of an actor's queue may run its number of trials × the time limit, counted
-        from when the chunk before it returned.
+        draw parameters as they are needed. An empty chunk is yielded back at once without a call. A
+        ``None`` chunk means "nothing can be run yet" (e.g. a search whose next asks wait for its tells):
+        it takes an index but no place, and the source is asked again after the next result has been
+        handed to the caller. The source is also asked again after every result the caller has taken,
+        so work a result makes possible starts at once on every actor with a free place. The chunk at
+        the head of an actor's queue may run its number of trials × the time limit, counted from when
+        the chunk before it returned.
+
+        Raises:
+            RuntimeError: the source still says "nothing yet" when nothing is running (it would wait forever).
         """
         import ray
 
@@ -326,11 +333,16 @@ class EvaluatorPool:
         head_since = [0.0] * self.size
         ready_now: list[tuple[int, list[Any]]] = []
 
-        def refill(index: int) -> None:
+        waiting = False  # the source's last answer was "nothing yet"
+
+        def refill(index: int) -> bool:
+            """Fill actor ``index``'s queue; return False when the source has nothing (yet, or at all)."""
+            nonlocal waiting
             while len(queues[index]) < depth:
                 item = next(source, None)
-                if item is None:
-                    return
+                waiting = item is not None and item[1] is None
+                if item is None or item[1] is None:
+                    return False
                 number, chunk = item
                 if not chunk:
                     ready_now.append((number, []))
@@ -342,6 +354,12 @@ class EvaluatorPool:
                 if not queues[index]:
                     head_since[index] = time.monotonic()
                 queues[index].append(reference)
+            return True
+
+        def refill_all() -> None:
+            for index in range(self.size):
+                if not refill(index):
+                    return
 
         def finish(reference: Any) -> _Running:
             job = running.pop(reference)
@@ -349,13 +367,17 @@ class EvaluatorPool:
             head_since[job.index] = time.monotonic()
             return job
 
-        for index in range(self.size):
-            refill(index)
-        while running or ready_now:
+        refill_all()
+        while running or ready_now or waiting:
             while ready_now:
                 yield ready_now.pop(0)
+                refill_all()
             if not running:
-                break
+                if waiting:
+                    refill_all()  # the caller has taken every result; ask once more
+                    if not running and not ready_now and waiting:
+                        raise RuntimeError("the chunk source has nothing to run while nothing is running")
+                continue
             finished, _ = ray.wait(list(running), num_returns=1, timeout=self._next_deadline_s(queues, head_since,
                                                                                                running))
             if not finished:  # an actor's head chunk is past its limit
@@ -372,6 +394,7 @@ class EvaluatorPool:
                     results = self._rerun(symbol, method, job.index, job.chunk)
             refill(job.index)  # before the caller's work, so the actor stays busy meanwhile
             yield job.number, results
+            refill_all()  # what the caller's work made possible, on every actor with a free place
 
     def _head_deadlines(
         self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running]

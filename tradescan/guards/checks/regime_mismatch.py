@@ -5,21 +5,12 @@ from __future__ import annotations
 from tradescan.guards._base import Guard, Measurement
 from tradescan.guards._inputs import RegimeCheck
 from tradescan.guards._settings import GuardSettings
-from tradescan.guards.stats.regime_live import regime_mismatch
 
 
 def _measure(check: RegimeCheck, settings: GuardSettings) -> Measurement:
     options = settings.regime
-    mismatch = regime_mismatch(
-        check.high,
-        check.low,
-        check.close,
-        check.vol_code,
-        check.spike,
-        check.settings,
-        method=options.method,
-        checkpoint_every=options.checkpoint_every,
-    )
+    # cached on the check: every finalist of a symbol shares it, so the live labels are computed once
+    mismatch = check.mismatch(options.method, options.checkpoint_every)
     where = "" if mismatch.first_mismatch is None else f", first at bar {mismatch.first_mismatch}"
     detail = f"{mismatch.n_mismatched} of {mismatch.n_compared} bars differ ({mismatch.method}){where}"
     return Measurement(mismatch.share, detail)
