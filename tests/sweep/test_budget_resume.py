@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import write_directive
+from sweep_support import write_directive
 
 from tradescan.results import load_run
 from tradescan.sweep import run_sweep

@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 import pandas as pd
 import pytest
-from conftest import write_directive
+from sweep_support import write_directive
 
 from tradescan.results import ResultsStore, load_run
 from tradescan.results.manifest import TrialCounts

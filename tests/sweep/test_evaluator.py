@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import write_directive
+from sweep_support import write_directive
 
 import tradescan
 from tradescan import data

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import write_directive
+from sweep_support import write_directive
 
 from tradescan import data
 from tradescan.guards import GuardEvidence, GuardSettings, RegimeCheck, TradeSample, evaluate_guards, regime_mismatch

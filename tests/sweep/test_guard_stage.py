@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_directive
+from sweep_support import write_directive
 
 import tradescan
 from tradescan.directive import Directive

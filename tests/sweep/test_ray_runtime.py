@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_directive
+from sweep_support import write_directive
 
 from tradescan.errors import TradeScanError
 from tradescan.sweep.ray_runtime import ensure_ray, local_cpus, probe_address, split_address

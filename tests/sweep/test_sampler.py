@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import write_directive
 from optuna.distributions import IntDistribution
 from optuna.trial import FrozenTrial, TrialState, create_trial
+from sweep_support import write_directive
 
 from tradescan.preflight import prepare
 from tradescan.registry import get_strategy

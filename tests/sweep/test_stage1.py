@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NO_SIGNAL_KINDS, write_directive
 from optuna.trial import TrialState
+from sweep_support import NO_SIGNAL_KINDS, write_directive
 
 from tradescan import data
 from tradescan.preflight import prepare

@@ -12,7 +12,7 @@ import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import write_directive
+from sweep_support import write_directive
 
 import tradescan
 from tradescan.cli import main

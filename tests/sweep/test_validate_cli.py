@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sweep"))
-from conftest import write_directive
+from sweep_support import write_directive
 
 from tradescan import data
 from tradescan.cli import main
