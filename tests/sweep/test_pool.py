@@ -32,7 +32,7 @@ class FakeEvaluator:
     def ping(self) -> int:
         return os.getpid()
 
-    def warm_up(self, symbol: str) -> bool:
+    def warm_up(self, symbol: str, guards: bool = False) -> bool:
         while symbol == "STUCK":  # a strategy that hangs on its default parameters
             time.sleep(0.05)
         return True

@@ -293,7 +293,7 @@ class SweepDriver:
         self.stage_seconds["ray_init"] = time.perf_counter() - started
         pool = EvaluatorPool(EvaluatorSettings.from_plan(self.plan), n_actors,
                              trial_timeout_s=self.plan.directive.trial_timeout_s)
-        pool.warm_up(first_symbol)
+        pool.warm_up(first_symbol, guards=self.guard_settings is not None)
         self.n_workers = n_actors
         self.stage_seconds["startup"] = time.perf_counter() - started
         return pool

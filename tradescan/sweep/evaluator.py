@@ -119,12 +119,19 @@ class EvaluatorCore:
             self._strategy = with_usable_signal_check(get_strategy(self.settings.strategy, self.settings.strategy_dirs))
         return self._strategy
 
-    def warm_up(self, symbol: str) -> bool:
+    def warm_up(self, symbol: str, guards: bool = False) -> bool:
         """Run one backtest on a few synthetic bars of ``symbol``, so that the strategy is resolved and
         the compiled kernels are loaded from numba's cache while the driver still prepares the sweep.
 
-        Returns whether it ran; a failure here is not a verdict (the real trials report their own).
+        With ``guards`` (the sweep will run the guard stage) also import the bootstrap library the
+        statistics job uses (``arch``, ~1 s of imports: it pulls in statsmodels), a cost of the process's
+        start like the kernels', so that it is not paid inside the guard stage.
+
+        Returns whether the backtest ran; a failure here is not a verdict (the real trials report their
+        own). An import error of ``arch`` is not caught: the guard stage could not run either.
         """
+        if guards:
+            import arch.bootstrap  # noqa: F401  (loaded now, used by tradescan.guards.stats)
         try:
             session = self._session(symbol, warm_up_payload(self._instrument(symbol)))
             session.evaluate(self.strategy(), None, (self.settings.stage1_scenario,))

@@ -144,10 +144,11 @@ class EvaluatorPool:
     def actors(self) -> list[Any]:
         return [slot.actor for slot in self._slots]
 
-    def warm_up(self, symbol: str) -> None:
-        """Ask every actor to load its compiled kernels now (does not wait; see ``EvaluatorCore.warm_up``)."""
+    def warm_up(self, symbol: str, guards: bool = False) -> None:
+        """Ask every actor to load its compiled kernels (and with ``guards`` the guard stage's bootstrap
+        library) now; does not wait (see ``EvaluatorCore.warm_up``)."""
         for slot in self._slots:
-            slot.actor.warm_up.remote(symbol)
+            slot.actor.warm_up.remote(symbol, guards)
 
     def wait_ready(self) -> list[int]:
         """Block until every actor has started; return their process ids."""
