@@ -131,6 +131,22 @@ def test_a_killed_sampler_process_raises_and_is_replaced(ray_cluster: Any) -> No
         pool.shutdown()
 
 
+def test_a_sampler_that_died_while_idle_is_replaced_before_it_is_lent(ray_cluster: Any) -> None:
+    pool = SamplerPool(1)
+    try:
+        with pool.lend("EURUSD") as process:
+            process.start("EURUSD", 7, _space(), [])
+            idle = process.pid
+        os.kill(idle, signal.SIGKILL)  # between two symbols, with nothing in flight
+        with pool.lend("GBPUSD") as fresh:
+            assert fresh.pid != idle and not fresh.died
+            fresh.start("GBPUSD", 7, _space(), [])
+            assert [t.number for t in fresh.result(fresh.ask(2))] == [0, 1]
+        assert pool.replacements == 1
+    finally:
+        pool.shutdown()
+
+
 # --- in a sweep -------------------------------------------------------------------------------------
 
 

@@ -162,6 +162,16 @@ class SamplerProcess:
     def tell(self, told: Sequence[Told]) -> Any:
         return self.actor.tell.remote(list(told))
 
+    def alive(self) -> bool:
+        """Whether the process still answers (one round trip); a dead one is marked ``died``."""
+        import ray
+
+        try:
+            ray.get(self.actor.ping.remote())
+        except ray.exceptions.RayActorError:
+            self.died = True
+        return not self.died
+
     def ready(self, reply: Any) -> bool:
         import ray
 
@@ -217,9 +227,12 @@ class SamplerPool:
         """Lend a sampler process to ``symbol`` for the ``with`` block.
 
         A process comes back to the pool only when the block ended normally; after a fault (its death,
-        or any error that left requests queued in it) it is killed and a fresh one takes its place.
+        or any error that left requests queued in it) it is killed and a fresh one takes its place. A
+        process that died while idle is replaced before it is lent, so no symbol inherits its death.
         """
         process = self._idle.get()
+        if not process.alive():  # it died while idle (between two symbols): this symbol gets a fresh one
+            process = self._replace(process)
         with self._lock:
             self._lent[symbol] = process
         healthy = False
