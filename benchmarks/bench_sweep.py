@@ -7,6 +7,8 @@ Prints, best of ``--repeat`` runs (the machine is shared, figures are noisy):
 * the compute limit: workers x the in-process single-core backtest rate (same space, scenario B), the
   single-core rate measured right before and right after each sweep and the higher one kept (the
   conservative limit on a shared machine);
+* ``workers`` plain processes running that single-core loop at the same time (no Ray): what the
+  machine's cores give side by side (below ``workers`` x one alone where they share caches or memory bandwidth);
 * Optuna's own in-memory ask/tell rate for the same space and trial count;
 * the private memory (USS) a second actor adds by holding the bars, against the bar data's size, and
   separately the derived session arrays and indicator cache per symbol;
@@ -128,6 +130,45 @@ def single_core_rate(data_dir: Path, n_trials: int) -> float:
     for values in params:
         session.evaluate(strategy, values, ("B",))
     return n_trials / (time.perf_counter() - started)
+
+
+def _side_by_side_child(data_dir: Path, n_trials: int, barrier: Any, results: Any) -> None:
+    from tradescan import data
+    from tradescan.engine import BacktestSession
+    from tradescan.engine.api import as_bars
+    from tradescan.registry import get_strategy
+    from tradescan.search_space import load_search_space
+
+    strategy = get_strategy(STRATEGY)
+    space = load_search_space(SPACE_FILE, strategy)
+    session = BacktestSession(as_bars(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL),
+                              scenarios=("B", "A", "C"))
+    sampler_study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=2))
+    params = [sampler_study.ask(space.distributions()).params for _ in range(n_trials)]
+    for warm in params[:5]:
+        session.evaluate(strategy, warm, ("B",))
+    barrier.wait()  # every process starts its timed loop at once
+    started = time.perf_counter()
+    for values in params:
+        session.evaluate(strategy, values, ("B",))
+    results.put(n_trials / (time.perf_counter() - started))
+
+
+def side_by_side_rate(data_dir: Path, workers: int, n_trials: int) -> float:
+    """Backtests per second of ``workers`` plain processes running the single-core loop at the same time
+    (no Ray, no driver): what the machine's cores give side by side, against ``workers`` x one alone."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(workers), context.Queue()
+    children = [context.Process(target=_side_by_side_child, args=(data_dir, n_trials, barrier, results))
+                for _ in range(workers)]
+    for child in children:
+        child.start()
+    rates = [results.get(timeout=300) for _ in children]
+    for child in children:
+        child.join()
+    return float(sum(rates))
 
 
 def optuna_rate(sampler: str, n_trials: int) -> float:
@@ -302,10 +343,11 @@ def main() -> None:
             after = single_core_rate(data_dir, 300)
             random_single, grid_single = max(before, between), max(between, after)
             ceiling, driver_cpu = pool_ceiling(data_dir, args.workers, args.random_trials, args.batch_size)
+            together = side_by_side_rate(data_dir, args.workers, 600)
             own_tpe = optuna_rate("tpe", args.tpe_trials)
             tpe_rate = sweep_rate(tpe_directive, data_dir, args.workers, root / f"r_tpe{attempt}")[0]
             runs.append({"single": random_single, "grid_single": grid_single, "random": random_rate,
-                         "grid": grid_rate, "ceiling": ceiling, "driver_cpu": driver_cpu,
+                         "grid": grid_rate, "ceiling": ceiling, "together": together, "driver_cpu": driver_cpu,
                          "own_tpe": own_tpe, "tpe": tpe_rate, "own_random": optuna_rate("random", args.random_trials),
                          "random_share": random_rate / (args.workers * random_single),
                          "grid_share": grid_rate / (args.workers * grid_single), "tpe_share": tpe_rate / own_tpe})
@@ -336,6 +378,10 @@ def report(args: argparse.Namespace, runs: list[dict[str, float]], memory: dict[
           f"{100 * best_grid['grid_share']:5.1f} % of the compute limit {args.workers * best_grid['grid_single']:.1f} "
           f"(1,152 points of the medium preset) (target >= 80 %: {_met(best_grid['grid_share'] >= 0.8)})")
     print(f"  the actor pool alone        {best_random['ceiling']:8.1f} trials/s (no Optuna; Ray's ceiling here)")
+    together = best_random["together"]
+    print(f"  {args.workers} plain processes at once  {together:8.1f} trials/s = {100 * together / limit:5.1f} % of "
+          f"the limit (no Ray: what the cores give side by side); random stage 1 is at "
+          f"{100 * best_random['random'] / together:.0f} % of that, grid at {100 * best_grid['grid'] / together:.0f} %")
     print(f"  Optuna in-memory random     {best_random['own_random']:8.1f} trials/s ({args.random_trials} trials)")
     print(f"stage 1, TPE sampler         {best_tpe['tpe']:8.1f} trials/s = "
           f"{100 * best_tpe['tpe_share']:5.1f} % of Optuna's own in-memory TPE {best_tpe['own_tpe']:.1f} trials/s "

@@ -168,6 +168,25 @@ def test_stream_replaces_dead_and_stuck_actors_and_yields_every_chunk_once(make_
     }
 
 
+def test_a_stuck_trial_in_a_large_chunk_is_found_in_about_the_limit_once_chunks_have_finished(
+    make_pool: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tradescan.sweep.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "MIN_TRIAL_ALLOWANCE_S", 0.01)  # quick trials: 0.01 s each allowed
+    pool = make_pool(trial_timeout_s=5.0)
+    quick = [[x for x in range(first, first + 40) if x not in (DIES, HANGS)] for first in (10, 50, 90)]
+    stuck = [HANGS, *range(130, 169)]  # 40 trials: the old bound was 40 x 5 s = 200 s
+    chunks = [_params(*xs) for xs in (*quick, stuck)]
+    started = time.monotonic()
+    by_chunk = dict(pool.stream("EURUSD", "evaluate_batch", iter(chunks), depth=2))
+    elapsed = time.monotonic() - started
+    assert by_chunk == {0: _expected(*quick[0]), 1: _expected(*quick[1]), 2: _expected(*quick[2]),
+                        3: _expected(*stuck, lost={HANGS: time_limit_text(5.0)})}
+    # cut after ~5 s + 40 x 0.01 s, then 5 s alone for the stuck trial and two actor starts
+    assert elapsed < 60, elapsed
+
+
 def test_stream_asks_again_after_a_result_when_the_source_had_nothing_yet(make_pool: Any) -> None:
     # a source whose second chunk depends on the first's result (a search's asks wait for its tells)
     pool = make_pool()

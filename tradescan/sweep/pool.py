@@ -11,11 +11,16 @@ symbol's bars) and narrowing the chunk down to the trial at fault:
 
 * **the actor dies** (``RayActorError``): its chunk is re-run once; a chunk that kills its actor
   again is re-run one trial at a time, so only the trial that kills the process is lost.
-* **the chunk runs too long** (``trial_timeout_s``): a chunk of ``n`` trials may take ``n`` × the
-  limit, counted from when the driver starts waiting for it (by then the actor is working on it, so
-  the bound is never tighter than the chunk's own run). Past that, the actor is killed and the chunk
-  re-run one trial at a time, each with the limit counted from when the fresh actor is ready, so only
-  a trial that alone exceeds the limit is lost, with the reason ``exceeded the N s trial time limit``.
+* **the chunk runs too long** (``trial_timeout_s``): a chunk of ``n`` trials may take the limit plus
+  ``n`` × ``CHUNK_SLACK`` × the slowest seconds per trial seen so far in a finished chunk of the same
+  symbol and call (at least ``MIN_TRIAL_ALLOWANCE_S`` per trial), and never more than ``n`` × the
+  limit, which is also the bound until such a chunk has finished. So a stuck trial in a chunk of 256
+  quick ones is found in about the limit, not 256 × it. The time counts from when the driver starts
+  waiting for the chunk (by then the actor is working on it, so the bound is never tighter than the
+  chunk's own run). Past that, the actor is killed and the chunk re-run one trial at a time, each with
+  the full limit counted from when the fresh actor is ready, so only a trial that alone exceeds the
+  limit is lost, with the reason ``exceeded the N s trial time limit``; a chunk cut early by mistake
+  (much slower than every chunk before it) costs time only, never a result.
 
 ``stream`` is the other way to run work whose chunks do not depend on each other's results (random
 and grid search): each actor keeps up to ``depth`` chunks queued and gets the next one the moment one
@@ -37,6 +42,10 @@ from tradescan.sweep.evaluator import remote_evaluator_class
 from tradescan.sweep.settings import EvaluatorSettings
 
 ACTOR_DIED = "the evaluator process died while running this trial"
+# A chunk's time bound (see the module docstring): the limit + n x CHUNK_SLACK x the slowest seconds per
+# trial seen for the symbol and call, with at least MIN_TRIAL_ALLOWANCE_S per trial.
+CHUNK_SLACK = 10.0
+MIN_TRIAL_ALLOWANCE_S = 1.0
 # A replacement actor must start and load its bars within this, or the sweep of the symbol stops.
 ACTOR_START_TIMEOUT_S = 600.0
 
@@ -121,6 +130,9 @@ class EvaluatorPool:
     ) -> None:
         self.settings = settings
         self.trial_timeout_s = trial_timeout_s
+        # (symbol, method) -> the slowest seconds per trial of a chunk that finished within its bound
+        self._seconds_per_trial: dict[tuple[str, str], float] = {}
+        self._seconds_lock = threading.Lock()
         self.actor_start_timeout_s = actor_start_timeout_s
         self._actor_class = actor_class
         self._payloads: dict[str, Any] = {}
@@ -239,7 +251,9 @@ class EvaluatorPool:
         results: list[Any] = []
         for index, generation, chunk, reference in pending.chunks:
             try:
-                results += self._get(reference, waiting_since + self._budget_s(len(chunk)))
+                budget = self._budget_s(len(chunk), pending.symbol, pending.method)
+                results += self._get(reference, waiting_since + budget)
+                self._note_seconds(pending.symbol, pending.method, len(chunk), time.monotonic() - waiting_since)
             except _ActorDied:
                 self._replace(index, generation)
                 results += self._rerun(pending.symbol, pending.method, index, chunk)
@@ -252,8 +266,23 @@ class EvaluatorPool:
         """Submit and gather in one call."""
         return self.gather(self.submit(symbol, method, params_list))
 
-    def _budget_s(self, n_trials: int) -> float:
-        return math.inf if self.trial_timeout_s is None else n_trials * self.trial_timeout_s
+    def _budget_s(self, n_trials: int, symbol: str = "", method: str = "") -> float:
+        """Seconds a chunk of ``n_trials`` may run (module docstring: "the chunk runs too long")."""
+        if self.trial_timeout_s is None:
+            return math.inf
+        full = n_trials * self.trial_timeout_s
+        seen = self._seconds_per_trial.get((symbol, method))
+        if seen is None or n_trials <= 1:
+            return full
+        return min(full, self.trial_timeout_s + n_trials * max(CHUNK_SLACK * seen, MIN_TRIAL_ALLOWANCE_S))
+
+    def _note_seconds(self, symbol: str, method: str, n_trials: int, seconds: float) -> None:
+        """Remember the slowest seconds per trial of a chunk that came back within its bound."""
+        if n_trials < 1:
+            return
+        with self._seconds_lock:
+            key = (symbol, method)
+            self._seconds_per_trial[key] = max(self._seconds_per_trial.get(key, 0.0), seconds / n_trials)
 
     def _get(self, reference: Any, deadline: float) -> list[Any]:
         import ray
@@ -283,7 +312,7 @@ class EvaluatorPool:
         """Run ``chunk`` on a ready actor, its limit counted from the call (startup is not a trial's time)."""
         self._wait_until_ready(index, symbol)
         reference = getattr(self._slots[index].actor, method).remote(symbol, chunk)
-        return self._get(reference, time.monotonic() + self._budget_s(len(chunk)))
+        return self._get(reference, time.monotonic() + self._budget_s(len(chunk), symbol, method))
 
     def _rerun(self, symbol: str, method: str, index: int, chunk: list[Mapping[str, Any]]) -> list[Any]:
         """Re-run the chunk of an actor that died; if it dies again, isolate its trials one by one."""
@@ -379,17 +408,19 @@ class EvaluatorPool:
                     if not running and not ready_now and waiting:
                         raise RuntimeError("the chunk source has nothing to run while nothing is running")
                 continue
-            finished, _ = ray.wait(list(running), num_returns=1, timeout=self._next_deadline_s(queues, head_since,
-                                                                                               running))
+            finished, _ = ray.wait(list(running), num_returns=1,
+                                   timeout=self._next_deadline_s(queues, head_since, running, symbol, method))
             if not finished:  # an actor's head chunk is past its limit
-                reference = self._overdue(queues, head_since, running)
+                reference = self._overdue(queues, head_since, running, symbol, method)
                 job = finish(reference)
                 self._replace(job.index, job.generation)
                 results = self._one_by_one(symbol, method, job.index, job.chunk)
             else:
+                started = head_since[self._index_of(finished[0], running)]
                 job = finish(finished[0])
                 try:
                     results = self._get(finished[0], math.inf)
+                    self._note_seconds(symbol, method, len(job.chunk), time.monotonic() - started)
                 except _ActorDied:
                     self._replace(job.index, job.generation)
                     results = self._rerun(symbol, method, job.index, job.chunk)
@@ -397,22 +428,31 @@ class EvaluatorPool:
             yield job.number, results
             refill_all()  # what the caller's work made possible, on every actor with a free place
 
+    @staticmethod
+    def _index_of(reference: Any, running: dict[Any, _Running]) -> int:
+        return running[reference].index
+
     def _head_deadlines(
-        self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running]
+        self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running], symbol: str,
+        method: str,
     ) -> list[tuple[float, Any]]:
-        return [(head_since[index] + self._budget_s(len(running[queue[0]].chunk)), queue[0])
+        return [(head_since[index] + self._budget_s(len(running[queue[0]].chunk), symbol, method), queue[0])
                 for index, queue in enumerate(queues) if queue]
 
     def _next_deadline_s(
-        self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running]
+        self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running], symbol: str,
+        method: str,
     ) -> float | None:
         if self.trial_timeout_s is None:
             return None
-        earliest = min(deadline for deadline, _ in self._head_deadlines(queues, head_since, running))
+        earliest = min(deadline for deadline, _ in self._head_deadlines(queues, head_since, running, symbol, method))
         return max(0.0, earliest - time.monotonic())
 
-    def _overdue(self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running]) -> Any:
-        return min(self._head_deadlines(queues, head_since, running), key=lambda pair: pair[0])[1]
+    def _overdue(
+        self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running], symbol: str,
+        method: str,
+    ) -> Any:
+        return min(self._head_deadlines(queues, head_since, running, symbol, method), key=lambda pair: pair[0])[1]
 
     def call_all(self, method: str, *args: Any) -> list[Any]:
         """Call ``method`` on every actor and return the results in actor order."""
