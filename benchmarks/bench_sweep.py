@@ -139,6 +139,7 @@ def _side_by_side_child(data_dir: Path, n_trials: int, barrier: Any, results: An
     from tradescan.registry import get_strategy
     from tradescan.search_space import load_search_space
 
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a spawned process starts with Optuna's defaults
     strategy = get_strategy(STRATEGY)
     space = load_search_space(SPACE_FILE, strategy)
     session = BacktestSession(as_bars(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL),
