@@ -110,8 +110,11 @@ def sweep_rate(
     return entry.trials.ran / entry.stage1.seconds, clock.first_result_s, manifest.stage_seconds.ray_init
 
 
-def single_core_rate(data_dir: Path, n_trials: int) -> float:
-    """Backtests per second in this process on one core (session built once, like an actor)."""
+def single_core_rate(data_dir: Path, n_trials: int, barrier: Any = None) -> float:
+    """Backtests per second in this process on one core (session built once, like an actor).
+
+    ``barrier``: wait on it after the warm-up, so that several processes time their loops together.
+    """
     from tradescan import data
     from tradescan.engine import BacktestSession
     from tradescan.engine.api import as_bars
@@ -126,6 +129,8 @@ def single_core_rate(data_dir: Path, n_trials: int) -> float:
     params = [sampler_study.ask(space.distributions()).params for _ in range(n_trials)]
     for warm in params[:5]:
         session.evaluate(strategy, warm, ("B",))
+    if barrier is not None:
+        barrier.wait()
     started = time.perf_counter()
     for values in params:
         session.evaluate(strategy, values, ("B",))
@@ -133,26 +138,8 @@ def single_core_rate(data_dir: Path, n_trials: int) -> float:
 
 
 def _side_by_side_child(data_dir: Path, n_trials: int, barrier: Any, results: Any) -> None:
-    from tradescan import data
-    from tradescan.engine import BacktestSession
-    from tradescan.engine.api import as_bars
-    from tradescan.registry import get_strategy
-    from tradescan.search_space import load_search_space
-
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a spawned process starts with Optuna's defaults
-    strategy = get_strategy(STRATEGY)
-    space = load_search_space(SPACE_FILE, strategy)
-    session = BacktestSession(as_bars(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL),
-                              scenarios=("B", "A", "C"))
-    sampler_study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=2))
-    params = [sampler_study.ask(space.distributions()).params for _ in range(n_trials)]
-    for warm in params[:5]:
-        session.evaluate(strategy, warm, ("B",))
-    barrier.wait()  # every process starts its timed loop at once
-    started = time.perf_counter()
-    for values in params:
-        session.evaluate(strategy, values, ("B",))
-    results.put(n_trials / (time.perf_counter() - started))
+    results.put(single_core_rate(data_dir, n_trials, barrier))
 
 
 def side_by_side_rate(data_dir: Path, workers: int, n_trials: int) -> float:
@@ -344,7 +331,7 @@ def main() -> None:
             after = single_core_rate(data_dir, 300)
             random_single, grid_single = max(before, between), max(between, after)
             ceiling, driver_cpu = pool_ceiling(data_dir, args.workers, args.random_trials, args.batch_size)
-            together = side_by_side_rate(data_dir, args.workers, 600)
+            together = side_by_side_rate(data_dir, args.workers, 300)  # the same loop as single_core_rate
             own_tpe = optuna_rate("tpe", args.tpe_trials)
             tpe_rate = sweep_rate(tpe_directive, data_dir, args.workers, root / f"r_tpe{attempt}")[0]
             runs.append({"single": random_single, "grid_single": grid_single, "random": random_rate,
