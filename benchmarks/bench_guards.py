@@ -52,7 +52,7 @@ def write_inputs(folder: Path, args: argparse.Namespace) -> Path:
     if args.search_trials is not None:
         permutation["search_trials"] = args.search_trials
     body = {"name": "BENCH_GUARDS", "strategy": STRATEGY, "symbols": [SYMBOL], "timeframe": TIMEFRAME,
-            "search": {"space": str(SPACE_FILE), "sampler": "random", "trials": args.trials, "seed": 1},
+            "search": {"space": str(SPACE_FILE), "sampler": args.sampler, "trials": args.trials, "seed": 1},
             "stage1": {"min_trades": 100}, "stage2": {"top_k": 5}, "batch_size": 32,
             "guards": {"preset": "validate", "seed": 1,
                        "walk_forward": {"folds": 5, "trials_per_fold": args.fold_trials},
@@ -199,6 +199,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100, help="stage-1 trials")
     parser.add_argument("--fold-trials", type=int, default=100, help="walk-forward trials per fold")
     parser.add_argument("--permutations", type=int, default=100)
+    parser.add_argument("--sampler", choices=("random", "tpe"), default="random",
+                        help="the directive's sampler, which every guard search uses too")
     parser.add_argument("--search-trials", type=int, default=None,
                         help="trials per permuted search (default: stage 1's, the validate preset's)")
     parser.add_argument("--replay-permutations", type=int, default=10,

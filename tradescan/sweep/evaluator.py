@@ -233,12 +233,14 @@ class EvaluatorCore:
     def run_jobs(self, symbol: str, jobs: Sequence[Mapping[str, Any]]) -> list[Any]:
         """Run the guard stage's backtests, one job each, in order (``EvaluatorPool`` splits the list).
 
-        A job is ``{"kind": "full" | "window" | "permuted" | "statistics", "params": {...}, ...}``:
+        A job is ``{"kind": "full" | "window" | "permuted" | "search" | "statistics", "params": {...}, ...}``:
         ``window`` adds ``start, end`` (``evaluate_on_window``), ``permuted`` adds ``seed, keep_bars``
         (``evaluate_permuted``), ``returns: bool`` asks for the daily returns (else ``None``). Each
-        backtest's outcome is ``(metrics, error, returns)``. ``statistics`` carries a
-        ``guard_stage.StatisticsWork`` under ``work`` and returns its ``StatisticsResult`` (the guards
-        that need no backtest, with this actor's regime labels of the symbol).
+        backtest's outcome is ``(metrics, error, returns)``. ``search`` carries a
+        ``guard_search.SearchSpec`` under ``spec`` and returns its ``SearchOutcome`` (a whole TPE
+        search on a window or a permuted series). ``statistics`` carries a ``guard_stage.StatisticsWork``
+        under ``work`` and returns its ``StatisticsResult`` (the guards that need no backtest, with this
+        actor's regime labels of the symbol).
         """
         started, cpu = time.perf_counter(), time.thread_time()
         try:
@@ -257,6 +259,9 @@ class EvaluatorCore:
                 work = job["work"]
                 outcomes.append(run_statistics(work, self.regime_arrays(symbol) if work.regime is not None else None))
                 continue
+            if kind == "search":
+                outcomes.append(self._search(symbol, job["spec"]))
+                continue
             params = [job["params"]]
             if kind == "window":
                 outcome = self.evaluate_on_window(symbol, params, job["start"], job["end"])[0]
@@ -266,6 +271,22 @@ class EvaluatorCore:
                 outcome = self._evaluate_on(self._sessions[symbol], params, np.float64)[0]
             outcomes.append(outcome if job.get("returns") else (outcome[0], outcome[1], None))
         return outcomes
+
+    def _search(self, symbol: str, spec: Any) -> Any:
+        """Run a whole TPE guard search (``guard_search.run_tpe_search``) on this actor's bars: its
+        trials run as ``spec.target`` jobs do (a train window or a permuted series, built once here)."""
+        from tradescan.sweep.guard_search import run_tpe_search
+
+        target = spec.target
+        if target["kind"] == "window":
+            def evaluate(params_list: Sequence[Mapping[str, Any]]) -> list[Any]:
+                return self.evaluate_on_window(symbol, params_list, target["start"], target["end"])
+        elif target["kind"] == "permuted":
+            def evaluate(params_list: Sequence[Mapping[str, Any]]) -> list[Any]:
+                return self.evaluate_permuted(symbol, target["seed"], params_list, target.get("keep_bars", 0))
+        else:
+            raise ValueError(f"a guard search runs on a window or a permuted series, not {target['kind']!r}")
+        return run_tpe_search(spec, evaluate)
 
     def _session_over(self, bars: Any, window: slice) -> Any:
         from tradescan.bars import Bars

@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
@@ -73,6 +72,7 @@ from tradescan.guards import (
 from tradescan.preflight import SweepPlan
 from tradescan.regime import RegimeSettings
 from tradescan.sweep.draws import RandomDraws
+from tradescan.sweep.guard_search import Best, SearchSpec, better, search_value
 from tradescan.sweep.objectives import ObjectiveError, get_objective, stage1_value
 from tradescan.sweep.pool import EvaluatorPool, TrialLost
 from tradescan.sweep.progress import NullProgress
@@ -187,8 +187,9 @@ class _Search(_Task):
 
     Asks and tells follow a fixed schedule whatever the worker count or the order results come back:
 
-    * TPE asks batch k (``batch_size`` trials) only once batch k-1 is told, exactly as one synchronous
-      search would; many searches in flight at once keep the actors busy.
+    * TPE runs whole on one actor as a single ``search`` job (``guard_search``): there it asks batch k
+      (``batch_size`` trials) only once batch k-1 is told, the schedule of one synchronous search, and
+      the driver only receives the best trial. Many searches at once keep the actors busy.
     * random and grid know every trial's parameters from its number: chunks of up to ``PLANNED_CHUNK``
       trials go out at once, and are told in trial-number order (ties keep the first best).
     """
@@ -197,12 +198,13 @@ class _Search(_Task):
     budget: int
     min_trades: int
     searcher: _Searcher | None = None
-    study: optuna.Study | None = None
+    spec: SearchSpec | None = None  # TPE: the whole search, run on an actor
     draws: RandomDraws | None = None
     grid: list[dict[str, Any]] | None = None
     asked: int = 0
     told: int = 0
-    best: tuple[float, int, dict[str, Any], dict[str, float]] | None = None
+    best: Best | None = None
+    lost: str | None = None  # TPE: why the pool could not run the search (its actor died twice, or too slow)
     _waiting: dict[int, tuple[list[tuple[Any, dict[str, Any]]], list[Any]]] = field(default_factory=dict)
 
     @property
@@ -215,32 +217,44 @@ class _Search(_Task):
 
     def next_chunk(self) -> tuple[Any, list[dict[str, Any]]] | None:
         assert self.searcher is not None
-        if self.asked >= self.budget or (self.study is not None and self.told < self.asked):
+        if self.asked >= self.budget:
             return None
-        size = self.searcher.batch if self.study is not None else PLANNED_CHUNK
+        if self.spec is not None:
+            self.asked = self.budget
+            return None, [{"kind": "search", "spec": self.spec, "params": {}}]
         first = self.asked
-        asked = self.searcher.ask(self, min(size, self.budget - self.asked))
+        asked = self.searcher.ask(self, min(PLANNED_CHUNK, self.budget - self.asked))
         return (first, asked), [{**self.job, "params": params} for _, params in asked]
 
     def take(self, token: Any, results: list[Any]) -> None:
         assert self.searcher is not None
+        if self.spec is not None:
+            (outcome,) = results
+            if isinstance(outcome, TrialLost):
+                self.lost = outcome.reason
+            else:
+                self.best = outcome.best
+            self.told = self.budget
+            return
         first, asked = token
         self._waiting[first] = (asked, results)
         while self.told in self._waiting:
             asked, results = self._waiting.pop(self.told)
-            for (handle, params), outcome in zip(asked, results, strict=True):
-                self.searcher.tell(self, handle, params, outcome)
+            for (number, params), outcome in zip(asked, results, strict=True):
+                self.searcher.tell(self, number, params, outcome)
             self.told += len(asked)
 
 
 class _Searcher:
-    """Makes the searches of one symbol (the directive's sampler on a job template) and asks and tells them."""
+    """Makes the searches of one symbol (the directive's sampler on a job template) and asks and tells
+    the planned ones (random, grid)."""
 
     def __init__(self, pool: EvaluatorPool, plan: SweepPlan, symbol: str) -> None:
         self.pool, self.plan, self.symbol = pool, plan, symbol
         self.directive = plan.directive
         self.batch = self.directive.batch_size
         self.objective = get_objective(self.directive.stage1.objective)
+        self.penalty_weight = float(self.directive.stage1.penalty_weight or 0.0)
         self.space = plan.space
         self.distributions = plan.space.distributions()
 
@@ -248,9 +262,8 @@ class _Searcher:
         search = _Search(job, budget, min_trades, searcher=self)
         sampler = self.directive.search.sampler
         if sampler == "tpe":
-            search.study = optuna.create_study(direction="maximize",
-                                               sampler=optuna.samplers.TPESampler(seed=seed % 2**32,
-                                                                                  constant_liar=True))
+            search.spec = SearchSpec(dict(job), budget, seed, self.batch, min_trades, self.directive.stage1.objective,
+                                     self.penalty_weight, self.space)
         elif sampler == "grid":
             from tradescan.sweep.grid import plan_grid
 
@@ -260,13 +273,10 @@ class _Searcher:
             search.draws = RandomDraws(self.distributions, seed, self.symbol)
         return search
 
-    def ask(self, search: _Search, n: int) -> list[tuple[Any, dict[str, Any]]]:
-        asked: list[tuple[Any, dict[str, Any]]] = []
+    def ask(self, search: _Search, n: int) -> list[tuple[int, dict[str, Any]]]:
+        asked: list[tuple[int, dict[str, Any]]] = []
         for number in range(search.asked, search.asked + n):
-            if search.study is not None:
-                trial = search.study.ask(self.distributions)
-                asked.append((trial, trial.params))
-            elif search.grid is not None:
+            if search.grid is not None:
                 asked.append((number, dict(search.grid[number])))
             else:
                 assert search.draws is not None
@@ -274,26 +284,17 @@ class _Searcher:
         search.asked += n
         return asked
 
-    def tell(self, search: _Search, handle: Any, params: dict[str, Any], outcome: Any) -> None:
+    def tell(self, search: _Search, number: int, params: dict[str, Any], outcome: Any) -> None:
         metrics = None if isinstance(outcome, TrialLost) else outcome[0]
-        violated = self.space.violated_constraint(params)
-        value: float | None = None
-        if metrics is not None and violated is None:
-            try:
-                value = stage1_value(self.objective, metrics, min_trades=search.min_trades,
-                                     penalty_weight=float(self.directive.stage1.penalty_weight or 0.0))
-            except ObjectiveError:
-                value = None
-        if value is not None and not math.isfinite(value):
-            value = None
-        number = handle.number if search.study is not None else int(handle)
-        if search.study is not None:
-            if value is None:
-                search.study.tell(handle, None, state=TrialState.FAIL)
-            else:
-                search.study.tell(handle, value)
-        if value is not None and (search.best is None or value > search.best[0]):
-            search.best = (value, number, dict(params), dict(metrics or {}))
+        value = search_value(self.objective, metrics, self.space.violated_constraint(params), search.min_trades,
+                             self.penalty_weight)
+        search.best = better(search.best, value, number, params, metrics)
+
+
+def _job_trials(chunk: Sequence[Mapping[str, Any]]) -> int:
+    """The backtests a chunk of jobs stands for (its time bound, the progress): a ``search`` job all of
+    its trials, any other job one (the statistics job counts as one)."""
+    return sum(job["spec"].budget if job["kind"] == "search" else 1 for job in chunk)
 
 
 @dataclass
@@ -312,7 +313,7 @@ def _run_stream(pool: EvaluatorPool, symbol: str, phases: Sequence[_Phase], prog
     at a phase or batch boundary: whenever an actor has a free place, the first task (phases in order,
     tasks in order) with a chunk ready gives it. Which chunk runs where and when changes no number: each
     search asks and tells on its own fixed schedule (``_Search``), the other tasks' jobs are fixed."""
-    issued: list[tuple[_Phase, _Task, Any] | None] = []
+    issued: list[tuple[_Phase, _Task, Any, int] | None] = []  # phase, task, token, backtests
     order = [(phase, task) for phase in phases for task in phase.tasks]
 
     def chunks() -> Iterator[list[dict[str, Any]] | None]:
@@ -322,7 +323,7 @@ def _run_stream(pool: EvaluatorPool, symbol: str, phases: Sequence[_Phase], prog
                 if item is not None:
                     if phase.started is None:
                         phase.started = time.perf_counter()
-                    issued.append((phase, task, item[0]))
+                    issued.append((phase, task, item[0], _job_trials(item[1])))
                     yield item[1]
                     break
             else:
@@ -331,14 +332,14 @@ def _run_stream(pool: EvaluatorPool, symbol: str, phases: Sequence[_Phase], prog
                 issued.append(None)
                 yield None  # nothing can run until a result comes back
 
-    for index, results in pool.stream(symbol, "run_jobs", chunks(), STREAM_DEPTH):
+    for index, results in pool.stream(symbol, "run_jobs", chunks(), STREAM_DEPTH, weigh=_job_trials):
         entry = issued[index]
         assert entry is not None
-        phase, task, token = entry
+        phase, task, token, backtests = entry
         task.take(token, results)
         phase.ended = time.perf_counter()
         if phase.name != "statistics":  # progress counts backtests
-            progress.advance(symbol, len(results), None)
+            progress.advance(symbol, backtests, None)
         progress.note(symbol, phase.label)
 
 
@@ -663,6 +664,13 @@ def _mc2(symbol: str, finalist: FinalistInput, plan: SweepPlan, settings: GuardS
     _mc2_draws(symbol, finalist.rank, _trade_costs(symbol, finalist, plan), settings, out)
 
 
+def _note_lost(out: SymbolGuards, label: str, search: _Search) -> None:
+    """Record why a whole search has no result (its guard then fails as not gathered, or with a NaN
+    score): the pool lost it (its actor died twice, or it ran past its time bound)."""
+    if search.lost is not None:
+        out.summary.setdefault("not_reported", {})[label] = search.lost[:200]
+
+
 def _not_reported(out: SymbolGuards, what: str, rank: int, reason: str) -> None:
     """Record why a reported-only distribution (MC1, MC2) is missing for a finalist: never a silent gap."""
     out.summary.setdefault("not_reported", {})[f"{what} rank {rank}"] = reason[:200]
@@ -748,6 +756,8 @@ class _WalkForward:
         days_per_year = self.plan.instruments[symbol].days_per_year if symbol in self.plan.instruments else 252
         results: list[FoldResult] = []
         times = self.inputs.times
+        for fold, search in zip(folds, self.searches, strict=True):
+            _note_lost(out, f"walk-forward fold {fold.fold} search", search)
         for fold, found in zip(folds, best, strict=True):
             row = {"symbol": symbol, "rank": 0, "fold": fold.fold,
                    "train_start": times[fold.train_start], "train_end": times[fold.train_end - 1],
@@ -842,6 +852,8 @@ class _Permutation:
         else:
             budget = _search_budget(plan, self.settings)
             permuted = np.array([s.best[0] if s.best else math.nan for s in self.searches])
+            for k, search in enumerate(self.searches):
+                _note_lost(out, f"permutation {k} search", search)
             complete = sorted((t for t in inputs.trials if t.state == TrialState.COMPLETE and t.value is not None),
                               key=lambda t: t.number)
             real = max((float(t.value or 0.0) for t in complete if t.number < budget), default=math.nan)

@@ -33,7 +33,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +93,10 @@ class _Running:
     index: int
     generation: int
     chunk: list[Mapping[str, Any]]
+    n_trials: int
+
+
+Weigh = Callable[[Sequence[Mapping[str, Any]]], int]  # the trials a chunk stands for (its time bound)
 
 
 class PoolClosed(RuntimeError):
@@ -308,26 +312,32 @@ class EvaluatorPool:
             self._slots[index] = self._new_slot(generation + 1)
             self.replacements += 1
 
-    def _call(self, index: int, symbol: str, method: str, chunk: list[Mapping[str, Any]]) -> list[Any]:
+    def _call(
+        self, index: int, symbol: str, method: str, chunk: list[Mapping[str, Any]], weigh: Weigh = len
+    ) -> list[Any]:
         """Run ``chunk`` on a ready actor, its limit counted from the call (startup is not a trial's time)."""
         self._wait_until_ready(index, symbol)
         reference = getattr(self._slots[index].actor, method).remote(symbol, chunk)
-        return self._get(reference, time.monotonic() + self._budget_s(len(chunk), symbol, method))
+        return self._get(reference, time.monotonic() + self._budget_s(weigh(chunk), symbol, method))
 
-    def _rerun(self, symbol: str, method: str, index: int, chunk: list[Mapping[str, Any]]) -> list[Any]:
+    def _rerun(
+        self, symbol: str, method: str, index: int, chunk: list[Mapping[str, Any]], weigh: Weigh = len
+    ) -> list[Any]:
         """Re-run the chunk of an actor that died; if it dies again, isolate its trials one by one."""
         try:
-            return self._call(index, symbol, method, chunk)
+            return self._call(index, symbol, method, chunk, weigh)
         except (_ActorDied, _TimedOut):
             self._replace(index, self._slots[index].generation)
-        return self._one_by_one(symbol, method, index, chunk)
+        return self._one_by_one(symbol, method, index, chunk, weigh)
 
-    def _one_by_one(self, symbol: str, method: str, index: int, chunk: list[Mapping[str, Any]]) -> list[Any]:
-        """Run each trial alone, so only the one that kills the actor or exceeds the limit is lost."""
+    def _one_by_one(
+        self, symbol: str, method: str, index: int, chunk: list[Mapping[str, Any]], weigh: Weigh = len
+    ) -> list[Any]:
+        """Run each entry alone, so only the one that kills the actor or exceeds the limit is lost."""
         results: list[Any] = []
         for params in chunk:
             try:
-                results += self._call(index, symbol, method, [params])
+                results += self._call(index, symbol, method, [params], weigh)
             except _ActorDied:
                 self._replace(index, self._slots[index].generation)
                 results.append(TrialLost(ACTOR_DIED))
@@ -339,7 +349,8 @@ class EvaluatorPool:
     # --- streaming --------------------------------------------------------------------------------
 
     def stream(
-        self, symbol: str, method: str, chunks: Iterable[Sequence[Mapping[str, Any]] | None], depth: int = 2
+        self, symbol: str, method: str, chunks: Iterable[Sequence[Mapping[str, Any]] | None], depth: int = 2,
+        weigh: Weigh = len,
     ) -> Iterator[tuple[int, list[Any]]]:
         """Run every chunk on whichever actor is free; yield ``(chunk index, results)`` as they finish.
 
@@ -350,7 +361,8 @@ class EvaluatorPool:
         handed to the caller. The source is also asked again after every result the caller has taken,
         so work a result makes possible starts at once on every actor with a free place. The chunk at
         the head of an actor's queue may run its number of trials × the time limit, counted from when
-        the chunk before it returned.
+        the chunk before it returned. ``weigh(chunk)`` is that number of trials (default: one per
+        entry; an entry that is a whole search stands for all of its trials).
 
         Raises:
             RuntimeError: the source still says "nothing yet" when nothing is running (it would wait forever).
@@ -380,7 +392,7 @@ class EvaluatorPool:
                 slot = self._slots[index]
                 self._ensure_loaded(slot, symbol)
                 reference = getattr(slot.actor, method).remote(symbol, list(chunk))
-                running[reference] = _Running(number, index, slot.generation, list(chunk))
+                running[reference] = _Running(number, index, slot.generation, list(chunk), weigh(chunk))
                 if not queues[index]:
                     head_since[index] = time.monotonic()
                 queues[index].append(reference)
@@ -414,16 +426,16 @@ class EvaluatorPool:
                 reference = self._overdue(queues, head_since, running, symbol, method)
                 job = finish(reference)
                 self._replace(job.index, job.generation)
-                results = self._one_by_one(symbol, method, job.index, job.chunk)
+                results = self._one_by_one(symbol, method, job.index, job.chunk, weigh)
             else:
                 started = head_since[self._index_of(finished[0], running)]
                 job = finish(finished[0])
                 try:
                     results = self._get(finished[0], math.inf)
-                    self._note_seconds(symbol, method, len(job.chunk), time.monotonic() - started)
+                    self._note_seconds(symbol, method, job.n_trials, time.monotonic() - started)
                 except _ActorDied:
                     self._replace(job.index, job.generation)
-                    results = self._rerun(symbol, method, job.index, job.chunk)
+                    results = self._rerun(symbol, method, job.index, job.chunk, weigh)
             refill(job.index)  # before the caller's work, so the actor stays busy meanwhile
             yield job.number, results
             refill_all()  # what the caller's work made possible, on every actor with a free place
@@ -436,7 +448,7 @@ class EvaluatorPool:
         self, queues: list[deque[Any]], head_since: list[float], running: dict[Any, _Running], symbol: str,
         method: str,
     ) -> list[tuple[float, Any]]:
-        return [(head_since[index] + self._budget_s(len(running[queue[0]].chunk), symbol, method), queue[0])
+        return [(head_since[index] + self._budget_s(running[queue[0]].n_trials, symbol, method), queue[0])
                 for index, queue in enumerate(queues) if queue]
 
     def _next_deadline_s(
