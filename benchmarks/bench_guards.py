@@ -10,6 +10,8 @@ folds × 100 trials per fold, 100 permutations in search mode of stage 1's 100 t
   walk-forward, sensitivity and 10 permuted searches' jobs in this process, permuted-series builds
   included: the work the stage really does; CPU seconds, the lower of two replays) and (b) stage-1 trials on the
   real bars (the figure the issue first used; permuted series and train windows backtest at other rates);
+  with ``--sampler tpe`` every search is one job on an actor, its TPE sampling included, so (a) is the
+  replay of the whole searches (sampling and backtests) in this process;
 * the same replay in ``workers`` processes at once, without Ray: what shared caches and memory bandwidth
   leave of the limit when the cores work side by side;
 * the actors' utilisation (busy time / (workers × wall)) and the driver's CPU seconds during the stage
@@ -19,7 +21,8 @@ folds × 100 trials per fold, 100 permutations in search mode of stage 1's 100 t
 * "target met" / "target NOT met": the guard stage's backtests at >= 80 % of the compute limit (a).
 
 ``python benchmarks/bench_guards.py [--bars 100000] [--workers 2] [--trials 100] [--fold-trials 100]
-[--permutations 100] [--search-trials N (default: stage 1's trials)] [--replay-permutations 10]``.
+[--permutations 100] [--sampler random|tpe] [--search-trials N (default: stage 1's trials)]
+[--replay-permutations 10]``.
 """
 
 from __future__ import annotations
@@ -115,14 +118,14 @@ class Recorder:
 
         EvaluatorPool.submit = submitted  # type: ignore[method-assign]
 
-        def stream(pool: Any, symbol: str, method: str, chunks: Any, depth: int = 2) -> Any:
+        def stream(pool: Any, symbol: str, method: str, chunks: Any, depth: int = 2, **options: Any) -> Any:
             def tee() -> Any:
                 for chunk in chunks:
                     if method == "run_jobs" and chunk:
                         recorder.chunks.append(list(chunk))
                     yield chunk
 
-            return original(pool, symbol, method, tee() if method == "run_jobs" else chunks, depth)
+            return original(pool, symbol, method, tee() if method == "run_jobs" else chunks, depth, **options)
 
         EvaluatorPool.stream = stream  # type: ignore[method-assign]
 
@@ -140,16 +143,19 @@ def replay_seconds(
     core.load_symbol(SYMBOL, bars_payload(data.load(SYMBOL, TIMEFRAME, data_dir=data_dir), SYMBOL,
                                           plan.instruments.get(SYMBOL)))
     jobs = [job for chunk in chunks for job in chunk if job["kind"] not in ("statistics", "regime")]
-    counts = Counter(job["kind"] for job in jobs)
-    seeds = sorted({job["seed"] for job in jobs if job["kind"] == "permuted"}, key=[j.get("seed") for j in jobs].index)
+    counts = Counter(_kind(job) for job in jobs)
+    trials = Counter({kind: 0 for kind in counts})
+    for job in jobs:
+        trials[_kind(job)] += _trials(job)
+    seeds = list(dict.fromkeys(seed for seed in map(_series_seed, jobs) if seed is not None))
     sample_seeds = set(seeds[:n_permutations])
-    sample = [job for job in jobs if job["kind"] != "permuted" or job["seed"] in sample_seeds]
+    sample = [job for job in jobs if _series_seed(job) is None or _series_seed(job) in sample_seeds]
     # one permuted series after the other (stable: each series' trials in their order), as one actor of
     # the stage meets them: each series is built once, whatever order the stage sent its batches in
-    sample.sort(key=lambda job: seeds.index(job["seed"]) if job["kind"] == "permuted" else -1)
+    sample.sort(key=lambda job: -1 if _series_seed(job) is None else seeds.index(_series_seed(job)))
     # load every compiled kernel first (a fresh process loads them from numba's cache on first use), on
     # a window and a permuted series the sample does not use
-    warm = sample[0]["params"]
+    warm = next(job["params"] for job in jobs if job["params"])
     spare = max(seeds, default=0) + 1
     core.run_jobs(SYMBOL, [{"kind": "full", "params": warm},
                            {"kind": "window", "start": 1, "end": 20_001, "params": warm},
@@ -159,10 +165,27 @@ def replay_seconds(
     for job in sample:
         started = time.thread_time()  # CPU seconds: what the work costs when it has the core (load-proof)
         core.run_jobs(SYMBOL, [job])
-        seconds[job["kind"]] += time.thread_time() - started
-        replayed[job["kind"]] += 1
+        seconds[_kind(job)] += time.thread_time() - started
+        replayed[_kind(job)] += 1
     total = sum(seconds[kind] * counts[kind] / replayed[kind] for kind in counts)
-    return {"counts": dict(counts), "replayed": dict(replayed), "seconds": dict(seconds), "total": total}
+    return {"counts": dict(counts), "trials": dict(trials), "replayed": dict(replayed), "seconds": dict(seconds),
+            "total": total}
+
+
+def _kind(job: dict[str, Any]) -> str:
+    """A job's kind; a whole TPE search (``search``) by what it searches: ``search:permuted``, ``search:window``."""
+    return f"search:{job['spec'].target['kind']}" if job["kind"] == "search" else str(job["kind"])
+
+
+def _trials(job: dict[str, Any]) -> int:
+    """The backtests a job runs: a whole search its budget, any other job one."""
+    return int(job["spec"].budget) if job["kind"] == "search" else 1
+
+
+def _series_seed(job: dict[str, Any]) -> int | None:
+    """The permuted series a job runs on (its seed), or ``None`` on the real bars."""
+    target = job["spec"].target if job["kind"] == "search" else job
+    return int(target["seed"]) if target["kind"] == "permuted" else None
 
 
 def _replay_worker(args: tuple[Path, Path, list[list[dict[str, Any]]], int]) -> float:
@@ -243,6 +266,9 @@ def main() -> None:
             driver._guards = timed_guards  # type: ignore[method-assign]
             manifest = driver.run()
         ray.shutdown()
+        entry = manifest.symbols[SYMBOL]
+        if entry.status != "DONE":
+            raise SystemExit(f"bench_guards: the sweep of {SYMBOL} ended {entry.status}: {entry.error}")
         load_after = os.getloadavg()[0]
         replay = replay_seconds(plan, folder / "data", recorder.chunks, args.replay_permutations)
         together = parallel_replay_seconds(directive, folder / "data", recorder.chunks, args.replay_permutations,
@@ -252,7 +278,7 @@ def main() -> None:
 
     section = manifest.guards["symbols"][SYMBOL]
     seconds = section["seconds"]
-    backtests = sum(replay["counts"].values())
+    backtests = sum(replay["trials"].values())
     stage1_s = manifest.stage_seconds.stage1
     wall = timed["wall"]
     rate = backtests / wall
@@ -274,7 +300,7 @@ def main() -> None:
     for key in sorted(k for k in seconds if k.startswith("statistics.")):
         print(f"    {key.removeprefix('statistics.'):<26} {seconds[key]:6.2f} s")
     print(f"  verdicts (driver, at the end; actors idle)                  {seconds.get('verdicts', 0.0):6.2f} s")
-    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(replay["counts"].items()))
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(replay["trials"].items()))
     print(f"guard-stage backtests: {backtests} ({kinds}) at {rate:.1f}/s over the whole stage")
     print(f"  compute limit (a), the stage's own jobs replayed in-process: {replay['total']:.2f} single-core CPU s "
           f"-> {limit:.1f}/s with {args.workers} workers: {rate / limit * 100:.0f} % of it")

@@ -131,3 +131,33 @@ def test_finalist_jobs_send_only_the_frames_they_ask_for(tmp_path: Path, small_d
     pd.testing.assert_frame_equal(stage1["equity"], full["equity"])
     assert bare["trades"] is None and bare["equity"] is None
     np.testing.assert_equal(bare["metrics"], full["metrics"])
+
+
+@pytest.mark.parametrize("target", [{"kind": "permuted", "seed": 11, "keep_bars": 0},
+                                    {"kind": "window", "start": 500, "end": 2_500}])
+def test_a_search_job_runs_the_whole_tpe_search_on_the_jobs_it_replaces(
+    tmp_path: Path, small_data_dir: Path, target: dict[str, Any]
+) -> None:
+    from tradescan.sweep.guard_search import SearchSpec, run_tpe_search
+
+    core = _core(tmp_path, small_data_dir)
+    plan = prepare(write_directive(tmp_path), data_dir=small_data_dir)
+    spec = SearchSpec(target, 10, 3, 4, 10, plan.directive.stage1.objective, 0.0, plan.space)
+    [outcome] = core.run_jobs("EURUSD", [{"kind": "search", "spec": spec, "params": {}}])
+    # the same search driven from outside, each trial one job of the target's kind (the driver's old way)
+    (tmp_path / "fresh").mkdir()
+    fresh = _core(tmp_path / "fresh", small_data_dir)
+    reference = run_tpe_search(spec, lambda params_list: fresh.run_jobs(
+        "EURUSD", [{**target, "params": params} for params in params_list]))
+    assert outcome.n_trials == 10 and outcome.best is not None
+    assert outcome.best == reference.best
+
+
+def test_a_search_job_on_the_real_bars_is_refused_by_name(tmp_path: Path, small_data_dir: Path) -> None:
+    from tradescan.sweep.guard_search import SearchSpec
+
+    core = _core(tmp_path, small_data_dir)
+    plan = prepare(write_directive(tmp_path), data_dir=small_data_dir)
+    spec = SearchSpec({"kind": "full"}, 4, 3, 4, 10, plan.directive.stage1.objective, 0.0, plan.space)
+    with pytest.raises(ValueError, match="not 'full'"):
+        core.run_jobs("EURUSD", [{"kind": "search", "spec": spec, "params": {}}])

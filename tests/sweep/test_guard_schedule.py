@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import optuna
 import pytest
 from sweep_support import write_directive
 
@@ -19,16 +20,19 @@ from tradescan.guards import GuardEvidence, GuardSettings, RegimeCheck, TradeSam
 from tradescan.guards.stats import regime_live
 from tradescan.preflight import SweepPlan, prepare
 from tradescan.regime import RegimeSettings, regime_codes
+from tradescan.sweep.guard_search import SearchOutcome, run_tpe_search
 from tradescan.sweep.guard_stage import (
     PLANNED_CHUNK,
     StatisticsFinalist,
     StatisticsWork,
     _deflation,
+    _job_trials,
     _Search,
     _Searcher,
     _trial_returns,
     run_statistics,
 )
+from tradescan.sweep.pool import TrialLost
 
 STATISTICS_GUARDS = ("bootstrap_pf", "dsr", "pbo", "regime_mismatch", "top10_share")
 SETTINGS = GuardSettings.model_validate({"seed": 4, "bootstrap": {"n_resamples": 200, "min_trades": 30},
@@ -125,25 +129,62 @@ def _search(plan: SweepPlan, budget: int) -> _Search:
     return _Searcher(None, plan, "EURUSD").new({"kind": "full"}, budget, 9, 20)  # type: ignore[arg-type]
 
 
-def test_tpe_search_asks_its_next_batch_only_once_the_last_is_told(plans: dict[str, SweepPlan]) -> None:
-    # in step: ask, tell, ask, tell...
-    alone = _search(plans["tpe"], 12)
-    while not alone.finished:
-        token, jobs = alone.next_chunk() or (None, [])
-        alone.take(token, [_outcome(j["params"]) for j in jobs])
-    # as the stream drives it: asked again and again while its batch is out, the result late
-    streamed = _search(plans["tpe"], 12)
-    asked: list[dict[str, Any]] = []
-    while not streamed.finished:
-        token, jobs = streamed.next_chunk() or (None, [])
-        assert len(jobs) == 4  # batch_size
-        assert streamed.next_chunk() is None and streamed.next_chunk() is None  # nothing until it is told
-        asked += [j["params"] for j in jobs]
-        streamed.take(token, [_outcome(j["params"]) for j in jobs])
-    assert streamed.exhausted and streamed.next_chunk() is None
-    assert alone.study is not None and streamed.study is not None
-    assert asked == [t.params for t in alone.study.trials]
-    assert streamed.best == alone.best and streamed.best is not None
+def test_a_tpe_search_is_one_job_carrying_its_whole_search(plans: dict[str, SweepPlan]) -> None:
+    search = _search(plans["tpe"], 12)
+    token, jobs = search.next_chunk() or (None, [])
+    assert len(jobs) == 1 and jobs[0]["kind"] == "search" and search.exhausted and search.next_chunk() is None
+    spec = jobs[0]["spec"]
+    assert (dict(spec.target), spec.budget, spec.seed, spec.batch, spec.min_trades) == ({"kind": "full"}, 12, 9, 4, 20)
+    assert _job_trials(jobs) == 12 and _job_trials([{"kind": "full", "params": {}}] * 3) == 3
+    best = (1.5, 7, {"ema_fast": 10}, {"sharpe": 1.5})
+    search.take(token, [SearchOutcome(best, 12, 0.1)])
+    assert search.finished and search.best == best and search.lost is None
+
+
+def test_a_lost_tpe_search_keeps_the_reason_and_no_best(plans: dict[str, SweepPlan]) -> None:
+    search = _search(plans["tpe"], 12)
+    token, _ = search.next_chunk() or (None, [])
+    search.take(token, [TrialLost("exceeded the 5 s trial time limit")])
+    assert search.finished and search.best is None and search.lost == "exceeded the 5 s trial time limit"
+
+
+def test_run_tpe_search_asks_each_batch_only_once_the_last_is_told(plans: dict[str, SweepPlan]) -> None:
+    spec = _search(plans["tpe"], 10).spec
+    assert spec is not None
+    batches: list[list[dict[str, Any]]] = []
+
+    def evaluate(params_list: Any) -> list[Any]:
+        batches.append([dict(p) for p in params_list])
+        return [_outcome(p) for p in params_list]
+
+    outcome = run_tpe_search(spec, evaluate)
+    assert [len(b) for b in batches] == [4, 4, 2] and outcome.n_trials == 10
+    # the reference: one synchronous search, asked and told batch by batch in the driver
+    study = optuna.create_study(direction="maximize",
+                                sampler=optuna.samplers.TPESampler(seed=spec.seed, constant_liar=True))
+    asked, best = [], None
+    for size in (4, 4, 2):
+        trials = [study.ask(spec.space.distributions()) for _ in range(size)]
+        asked += [t.params for t in trials]
+        for trial in trials:
+            metrics = _outcome(trial.params)[0]
+            violated = spec.space.violated_constraint(trial.params)
+            value = None if violated else metrics["sharpe"]  # 1,000 trades: no penalty
+            study.tell(trial, value, state=None if value is not None else optuna.trial.TrialState.FAIL)
+            if value is not None and (best is None or value > best[0]):
+                best = (value, trial.number, trial.params, metrics)
+    assert [p for b in batches for p in b] == asked
+    assert outcome.best == best and best is not None
+
+
+def test_run_tpe_search_fails_raising_and_constraint_breaking_trials(plans: dict[str, SweepPlan]) -> None:
+    spec = _search(plans["tpe"], 8).spec
+    assert spec is not None
+
+    def evaluate(params_list: Any) -> list[Any]:
+        return [(None, "ValueError: no", None) for _ in params_list]
+
+    assert run_tpe_search(spec, evaluate).best is None  # every trial failed: no best, never a default
 
 
 def test_planned_search_tells_in_trial_order_whatever_order_chunks_return(plans: dict[str, SweepPlan]) -> None:

@@ -187,6 +187,19 @@ def test_a_stuck_trial_in_a_large_chunk_is_found_in_about_the_limit_once_chunks_
     assert elapsed < 60, elapsed
 
 
+def test_stream_bounds_a_chunk_by_the_trials_weigh_says_it_stands_for(make_pool: Any) -> None:
+    # one entry that stands for 3 trials (a whole search is one job): 1.8 s is over 1 x the 1 s limit but
+    # under its 3 trials' bound, so it is left alone; weighed as 1 trial (the default) it is cut
+    pool = make_pool(trial_timeout_s=1.0)
+    slow = [[{"x": 1, "sleep_s": 1.8}]]
+    assert dict(pool.stream("EURUSD", "evaluate_batch", iter(slow), weigh=lambda chunk: 3 * len(chunk))) == {
+        0: _expected(1)}
+    assert pool.replacements == 0
+    assert dict(pool.stream("EURUSD", "evaluate_batch", iter(slow))) == {
+        0: [TrialLost(time_limit_text(1.0))]}
+    assert pool.replacements == 2  # cut, then cut again when run alone
+
+
 def test_stream_asks_again_after_a_result_when_the_source_had_nothing_yet(make_pool: Any) -> None:
     # a source whose second chunk depends on the first's result (a search's asks wait for its tells)
     pool = make_pool()
