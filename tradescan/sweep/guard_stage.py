@@ -21,10 +21,11 @@ one returns, so no actor waits at a batch or phase boundary, nor while the drive
   scores each finalist's parameters; mode ``search`` re-runs the search with ``search_trials`` (default:
   stage 1's count) and compares its best value with the best of stage 1's first as many trials.
 
-Searches are deterministic whatever the worker count or the order results return: TPE asks batch k
-(``batch_size`` trials) of a search only once its batch k-1 is told — the schedule of one synchronous
-search; many searches in flight keep the actors busy — and random and grid, whose parameters follow
-from the trial number, are told in trial-number order. Every seed is derived from labels. The driver
+Searches are deterministic whatever the worker count or the order results return: a TPE search runs
+whole on one actor (``guard_search``: its sampling there too, so it grows with the actors), asking
+batch k (``batch_size`` trials) only once batch k-1 is told — the schedule of one synchronous search;
+many searches in flight keep the actors busy — and random and grid, whose parameters follow from the
+trial number, are told in trial-number order. Every seed is derived from labels. The driver
 then evaluates the guards that read the searches and merges them with the statistics job's.
 """
 
