@@ -162,6 +162,19 @@ def test_a_symbol_without_data_is_blocked_and_the_other_finishes(tmp_path: Path,
     assert catalog[result.run_id].status == "partial"
 
 
+def test_a_symbol_the_registry_does_not_know_is_blocked_and_the_other_finishes(
+    tmp_path: Path, small_data_dir: Path
+) -> None:
+    # an unknown instrument has no facts (None in the lineage): the manifest must still take it
+    directive = write_directive(tmp_path, symbols=["EURUSD", "FOOBAR"], search={"trials": 8, "sampler": "random"})
+    result = run_sweep(directive, workers=2, data_dir=small_data_dir, results_dir=tmp_path / "r")
+    symbols = result.manifest.symbols
+    assert symbols["FOOBAR"].status == "BLOCK" and "unknown instrument" in symbols["FOOBAR"].reasons[0]
+    assert symbols["EURUSD"].status == "DONE" and result.status == "partial"
+    assert result.manifest.lineage is not None and result.manifest.lineage.instruments["FOOBAR"] is None
+    assert load_run(result.run_id, results_dir=tmp_path / "r").manifest.symbols["EURUSD"].status == "DONE"
+
+
 def test_all_failing_trials_fail_the_symbol_with_the_error(
     tmp_path: Path, small_data_dir: Path, plugin_dir: Path
 ) -> None:

@@ -126,7 +126,7 @@ class LineageRecord(Record):
     strategy_hash: str
     search_space_hash: str
     backtest: dict[str, Any] = {}  # the resolved BacktestConfig (broker profile in full)
-    instruments: dict[str, dict[str, Any]] = {}  # the instrument facts of every symbol
+    instruments: dict[str, dict[str, Any] | None] = {}  # the instrument facts of every symbol (None: unknown)
     budget: dict[str, Any] = {}  # budget-only fields, left out of the hash (search.trials, stage2.top_k)
 
 
