@@ -116,6 +116,21 @@ def test_runs_lists_the_sweep(
                                            "frozen"]
 
 
+def test_runs_table_never_breaks_a_run_id_and_lists_unreadable_runs_below() -> None:
+    from tradescan.cli.sweep_cmd import format_runs_table
+    from tradescan.results.catalog import CatalogEntry
+
+    long_id = "A_RATHER_LONG_RESEARCH_NAME-3999b99ec2d3"
+    runs = {long_id: CatalogEntry(status="complete", strategy="S1_TREND_EMA_ATR_ADX", timeframe="H1",
+                                  symbols=("AUDUSD", "NZDUSD", "EURUSD"), path="runs/x"),
+            "BROKEN-0123456789ab": CatalogEntry(status="unreadable", path="runs/y",
+                                                         error="manifest.json: truncated JSON")}
+    text = format_runs_table(runs)
+    assert _fits(text)
+    assert any(line.startswith(long_id + " ") for line in text.splitlines())  # whole, on one line
+    assert "(unreadable)" in text and text.splitlines()[-1] == "  BROKEN-0123456789ab: manifest.json: truncated JSON"
+
+
 def test_top_formats(capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any]) -> None:
     results = ["--results-dir", str(workspace["results"])]
     code, out, _ = _run(capsys, "top", swept["run_id"], "--format", "json", *results)
@@ -142,7 +157,8 @@ def test_top_table_names_its_metrics_and_shows_every_scenario(
     assert code == 0 and _fits(out)
     assert lines[0] == f"finalists of run {swept['run_id']}, ranked by stage-1 sharpe B; other columns from stage 2"
     assert lines[1].split() == ["stage", "1", "sharpe", "trades", "PF", "max", "DD", "%", "net", "PnL"]
-    assert lines[2].split() == ["symbol", "#", "trial", "sharpe", "B", "A/B/C", "B", "B", "B", "B", "note"]
+    # no note column when no finalist has a note (every finalist's trades are stored here)
+    assert lines[2].split() == ["symbol", "#", "trial", "sharpe", "B", "A/B/C", "B", "B", "B", "B"]
     best = json.loads(main_json(capsys, "top", swept["run_id"], "--k", "1", "--format", "json",
                                 "--results-dir", str(workspace["results"])))[0]
     sharpe = "/".join(f"{best['metrics'][s]['sharpe']:.2f}" if abs(best["metrics"][s]["sharpe"]) >= 1

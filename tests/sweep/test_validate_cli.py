@@ -71,6 +71,13 @@ def test_validate_json_has_designs_shape_and_nothing_is_prod_ready(
     assert main(_cli(walk_run, "top", run_id, "--format", "csv")) == 0
     table = capsys.readouterr().out
     assert "verdict" in table.splitlines()[0] and "failed: " in table
+    assert main(_cli(walk_run, "top", run_id)) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(len(line) <= 100 for line in lines)
+    failed = entry["finalists"][0]["failed"]
+    assert lines[4].split()[-2:] == ["fail", str(len(failed))]  # the short verdict, in the table
+    below = lines.index("verdicts:")
+    assert lines[below + 1].startswith(f"  BTCUSDT #1  failed: {failed[0]}")  # the names, below it
 
 
 def test_validate_an_unknown_symbol_is_one_line(walk_run: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,7 @@ import argparse
 import math
 import sys
 import textwrap
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -204,7 +205,8 @@ def format_runs_table(runs: dict[str, Any]) -> str:
     from rich.table import Table
 
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("run id", overflow="fold", ratio=3)
+    # a run id is never broken across lines: it is what ``top`` and ``validate`` are given
+    table.add_column("run id", no_wrap=True, min_width=max((len(run_id) for run_id in runs), default=6))
     table.add_column("status", no_wrap=True)
     table.add_column("strategy", no_wrap=True)
     table.add_column("tf", no_wrap=True)
@@ -213,10 +215,11 @@ def format_runs_table(runs: dict[str, Any]) -> str:
     table.add_column("frozen", no_wrap=True)
     for run_id, entry in sorted(runs.items(), key=lambda item: (str(item[1].started), item[0])):
         started = entry.started.strftime("%Y-%m-%d %H:%M") if entry.started else "-"
-        strategy = entry.strategy or (entry.error or "-")
+        strategy = entry.strategy or ("(unreadable)" if entry.error else "-")
         table.add_row(run_id, entry.status, strategy, entry.timeframe or "-", ",".join(entry.symbols) or "-",
                       started, "yes" if entry.frozen else "")
-    return render_table(table)
+    unreadable = [f"  {run_id}: {entry.error}" for run_id, entry in sorted(runs.items()) if entry.error]
+    return "\n".join([render_table(table), *(["", "unreadable runs:", *unreadable] if unreadable else [])])
 
 
 # --- top ---------------------------------------------------------------------------------------------
@@ -324,23 +327,38 @@ def format_top_table(
                  f"trades\n{scenario}", f"PF\n{scenario}", f"max DD %\n{scenario}", f"net PnL\n{scenario}"):
         table.add_column(name, justify="left" if name == "symbol" else "right", no_wrap=True)
     if verdicts is not None:
-        table.add_column("verdict", overflow="fold")
-    table.add_column("note", overflow="fold", ratio=1)
-    for finalist in finalists:
+        table.add_column("verdict", no_wrap=True)  # short; the failed guards are listed below the table
+    notes = [f"stage 2 failed: {f.error}" if f.error else ("" if f.trades_stored else "trades not stored")
+             for f in finalists]
+    if any(notes):  # a column only when some finalist has a note: the table must fit TABLE_WIDTH
+        table.add_column("note", overflow="fold", ratio=1)
+    for finalist, note in zip(finalists, notes, strict=True):
         metrics = finalist.metrics.get(scenario, {})
-        verdict = [verdicts.get((finalist.symbol, finalist.rank), "-")] if verdicts is not None else []
+        verdict = [_short_verdict(verdicts.get((finalist.symbol, finalist.rank), "-"))] if verdicts is not None else []
         table.add_row(
             finalist.symbol, str(finalist.rank), str(finalist.trial), _number(finalist.stage1_value),
             _across(finalist, "sharpe", scenarios), _number(metrics.get("trades")),
             _number(metrics.get("profit_factor")), _number(metrics.get("max_drawdown_pct")),
-            _number(metrics.get("net_pnl")), *verdict,
-            f"stage 2 failed: {finalist.error}" if finalist.error else
-            ("" if finalist.trades_stored else "trades not stored"),
+            _number(metrics.get("net_pnl")), *verdict, *([note] if any(notes) else []),
         )
     title = (f"finalists of run {manifest.run_id}, ranked by stage-1 {objective_label(manifest)}; "
              f"other columns from stage 2")
     footer = _trades_footer(finalists, manifest)
-    return "\n".join([title, render_table(table), *footer, "", "parameters:", *_params_lines(finalists)])
+    verdict_lines = ["", "verdicts:", *_verdict_lines(finalists, verdicts)] if verdicts is not None else []
+    return "\n".join([title, render_table(table), *footer, *verdict_lines, "", "parameters:",
+                      *_params_lines(finalists)])
+
+
+def _short_verdict(label: str) -> str:
+    """``ready`` (prod-ready), ``-`` (no verdict), or ``fail N`` for ``failed: a, b, ...`` (the names are
+    listed below the table)."""
+    if not label.startswith("failed: "):
+        return "ready" if label == "prod-ready" else label
+    return f"fail {len(label.removeprefix('failed: ').split(', '))}"
+
+
+def _verdict_lines(finalists: list[FinalistSummary], verdicts: dict[tuple[str, int], str]) -> list[str]:
+    return _finalist_lines(finalists, lambda f: verdicts.get((f.symbol, f.rank), "-"))
 
 
 def _trades_footer(finalists: list[FinalistSummary], manifest: RunManifest) -> list[str]:
@@ -355,10 +373,14 @@ def _trades_footer(finalists: list[FinalistSummary], manifest: RunManifest) -> l
 
 
 def _params_lines(finalists: list[FinalistSummary]) -> list[str]:
+    return _finalist_lines(finalists, lambda f: " ".join(f"{name}={_param(value)}" for name, value in f.params.items()))
+
+
+def _finalist_lines(finalists: list[FinalistSummary], text_of: Callable[[FinalistSummary], str]) -> list[str]:
+    """One wrapped paragraph per finalist: ``  SYMBOL #rank  text``."""
     lines = []
     for finalist in finalists:
-        text = " ".join(f"{name}={_param(value)}" for name, value in finalist.params.items())
-        lines += textwrap.wrap(text, TABLE_WIDTH, initial_indent=f"  {finalist.symbol} #{finalist.rank}  ",
+        lines += textwrap.wrap(text_of(finalist), TABLE_WIDTH, initial_indent=f"  {finalist.symbol} #{finalist.rank}  ",
                                subsequent_indent=" " * (len(finalist.symbol) + len(str(finalist.rank)) + 6))
     return lines
 
