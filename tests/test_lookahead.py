@@ -110,7 +110,7 @@ def test_causal_strategy_passes() -> None:
     report = check_lookahead(_Causal(), _frame())
     assert report.ok and report.first_violation is None and report.failed_points == 0
     assert report.strategy == "TEST_CAUSAL"
-    assert report.checked_points == cut_points(400, 10) and len(report.checked_points) == 10
+    assert report.checked_points == cut_points(400, 10) and len(report.checked_points) == 50
     assert report.checked_points[0] == 10 and report.checked_points[-1] == 398
     assert "TEST_CAUSAL: causal" in str(report)
 
@@ -233,3 +233,31 @@ def test_leaks_in_exits_and_target_columns_are_named(leak: str, array: str) -> N
     report = check_lookahead(_Plan(), _frame(), {"leak": leak})
     assert not report.ok
     assert report.first_violation is not None and report.first_violation.array == array
+
+
+class _LeakyCross(Strategy):
+    """An EMA cross whose 'above' side reads EMA(fast) one bar ahead: entries only on cross bars, so a
+    cut point sees the leak only when a cross sits right at it (a user's strategy, found by a tester)."""
+
+    name = "TEST_LEAKY_CROSS"
+
+    def warmup(self, params: BaseModel) -> int:
+        return 29
+
+    def signals(self, bars: Bars, params: BaseModel) -> Signals:
+        fast, slow = ema(bars.close, 10), ema(bars.close, 30)
+        above, below = np.roll(fast, -1) > slow, fast < slow
+        entry = np.zeros(len(bars), dtype=np.int8)
+        entry[1:][above[1:] & below[:-1]] = 1
+        entry[1:][below[1:] & above[:-1]] = -1
+        entry[:29] = 0
+        return Signals(entry, np.full(len(bars), 0.002), np.full(len(bars), np.nan))
+
+
+def test_a_one_bar_leak_in_rare_entries_is_caught_with_the_default_cut_points() -> None:
+    from tradescan import data
+
+    frame = data.synthesize("AUDUSD", "H1", 20_000, seed=7)
+    report = check_lookahead(_LeakyCross(), frame, symbol="AUDUSD")
+    assert len(report.checked_points) == 50 and not report.ok
+    assert report.first_violation is not None and report.first_violation.array == "entry"

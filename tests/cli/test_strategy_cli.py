@@ -77,7 +77,7 @@ def test_check_strategy_reports_the_first_violation(
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False and report["strategy"] == "CLI_PEEKS_AHEAD"
     assert report["first_violation"]["bar"] == 20 and report["first_violation"]["array"] == "stop_distance"
-    assert report["checked_points"][0] == 20 and len(report["checked_points"]) == 10
+    assert report["checked_points"][0] == 20 and len(report["checked_points"]) == 50
 
 
 def test_check_strategy_bad_input_is_one_line(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

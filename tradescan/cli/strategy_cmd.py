@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from tradescan.cli.common import add_data_dir, print_json
 from tradescan.errors import TradeScanError
+from tradescan.lookahead import DEFAULT_POINTS
 
 EXIT_OK = 0
 EXIT_FAILED_CHECK = 1
@@ -33,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("name", help="strategy name (see `tradescan strategies`)")
     check.add_argument("--symbol", required=True, help="stored symbol, e.g. EURUSD")
     check.add_argument("--timeframe", required=True, help="stored timeframe, e.g. H1")
-    check.add_argument("--points", type=int, default=10, help="cut points to check (default 10)")
+    check.add_argument("--points", type=int, default=DEFAULT_POINTS,
+                       help=f"cut points to check (default {DEFAULT_POINTS})")
     add_data_dir(check)
     check.add_argument("--json", action="store_true", help="print JSON")
     check.set_defaults(handler=_check_strategy)
