@@ -91,7 +91,7 @@ def main() -> None:
                 {
                     "read_csv": lambda p=path, h=header: pd.read_csv(p, header=h),
                     "import": lambda p=path, f=fmt, s=symbol: import_file(
-                        p, s, "M1", fmt=f, data_dir=Path(folder) / "d"
+                        p, s, "M1", fmt=f, data_dir=Path(folder) / "d", force=True
                     ),
                 },
                 args.repeats,

@@ -141,6 +141,22 @@ def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
     assert "AUDUSD" in best and run_id.group(0) in best
 
 
+def test_tour_data_commands_run_twice(tmp_path: Path) -> None:
+    """Re-running the tour's import (the same file) refreshes EURGBP; synth and resample refresh their own."""
+    commands = [c for c in tour_commands(README.read_text(encoding="utf-8")) if c.startswith("tradescan data ")]
+    assert commands[0].startswith("tradescan data import ") and len(commands) >= 4
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    shutil.copytree(REPO / "examples", clone / "examples")
+    steps = _run_tour(commands + commands, clone, tmp_path / "logs", _shims(tmp_path / "bin"))
+    assert [(s.command, s.status) for s in steps if s.status != 0] == []
+    assert steps[len(commands)].out.startswith("imported examples/EURGBP_H1_mt4.csv (mt4): EURGBP H1: 2,000 bars, ")
+    from tradescan import data
+
+    stored = data.load("EURGBP", "H1", data_dir=clone / "data")
+    np.testing.assert_array_equal(stored["close"].to_numpy(), _sample_bars()["close"].to_numpy())
+
+
 def test_harness_keeps_variables_and_reports_each_status(tmp_path: Path) -> None:
     commands = ["RUN=$(echo TOUR-1)  # a comment", 'test "$RUN" = TOUR-1', "echo out; echo err >&2; false",
                 "echo kept > f.txt", "cat f.txt"]

@@ -278,6 +278,78 @@ def test_resample_never_replaces_an_imported_target(capsys, csv_file, data_dir, 
     assert len(load("EURUSD", "H4", data_dir=data_dir)) == 13
 
 
+def _stored(data_dir: Path) -> tuple[bytes, bytes]:
+    return (data_dir / "EURUSD" / "H1.parquet").read_bytes(), (data_dir / "manifest.json").read_bytes()
+
+
+def test_import_never_replaces_synthetic_data_unless_forced(capsys, csv_file, data_dir):
+    """The tester's case: 2 imported bars silently replaced 50 synthesised EURUSD H1 bars (exit 0)."""
+    assert _synth(capsys, data_dir)[0] == 0
+    synthesised = _stored(data_dir)
+    code, out, err = _import(capsys, csv_file, data_dir, "--drop-invalid")
+    assert (code, out) == (2, "")
+    assert err == (
+        f"tradescan: error: {data_dir / 'EURUSD' / 'H1.parquet'} already holds synthetic seed=7 bars=50 "
+        f"start=2020-01-01; importing {csv_file.resolve()} does not replace it unless asked; --force replaces it\n"
+    )
+    assert _stored(data_dir) == synthesised
+
+    code, out, err = _import(capsys, csv_file, data_dir, "--drop-invalid", "--force")
+    assert (code, err) == (0, "")
+    assert len(load("EURUSD", "H1", data_dir=data_dir)) == 3
+    assert len(load("GBPUSD", "H1", data_dir=data_dir)) == 50  # only the named dataset
+
+
+def test_import_never_replaces_another_files_import_unless_forced(capsys, csv_file, data_dir, tmp_path):
+    other = _write_lines(tmp_path / "other.csv", *ROWS[:2])
+    assert _import(capsys, csv_file, data_dir, "--drop-invalid")[0] == 0
+    imported = _stored(data_dir)
+    code, out, err = _import(capsys, other, data_dir)
+    assert (code, out) == (2, "")
+    assert_one_line_error(
+        err, f"EURUSD/H1.parquet already holds import {csv_file.resolve()} (csv); importing {other.resolve()} does "
+        "not replace it unless asked; --force replaces it",
+    )  # fmt: skip
+    assert _stored(data_dir) == imported
+
+    code, out, err = _import(capsys, other, data_dir, "--force")
+    assert (code, err) == (0, "")
+    assert out.startswith(f"imported {other} (csv): EURUSD H1: 2 bars, ")
+    assert len(load("EURUSD", "H1", data_dir=data_dir)) == 2
+    code, out, _ = run(capsys, "data", "list", "--json", "--data-dir", str(data_dir))
+    assert [row["source"] for row in json.loads(out)] == [f"import {other.resolve()} (csv)"]
+
+
+def test_import_never_replaces_resampled_bars_unless_forced(capsys, data_dir, tmp_path):
+    assert _synth(capsys, data_dir)[0] == 0
+    resample = ["data", "resample", "--symbol", "EURUSD", "--from", "H1", "--to", "H4", "--data-dir", str(data_dir)]
+    assert run(capsys, *resample)[0] == 0
+    h4 = data_dir / "EURUSD" / "H4.parquet"
+    resampled = h4.read_bytes()
+    other = _write_lines(tmp_path / "h4.csv", "2024-01-02 00:00:00,1.1,1.2,1.0,1.1,5",
+                         "2024-01-02 04:00:00,1.1,1.2,1.0,1.1,5")  # fmt: skip
+    argv = ["data", "import", str(other), "--symbol", "EURUSD", "--timeframe", "H4", "--data-dir", str(data_dir)]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert_one_line_error(err, "EURUSD/H4.parquet already holds resample from H1; importing ")
+    assert h4.read_bytes() == resampled
+    assert run(capsys, *argv, "--force")[0] == 0
+    assert len(load("EURUSD", "H4", data_dir=data_dir)) == 2
+
+
+def test_reimporting_the_same_file_refreshes_its_dataset(capsys, csv_file, data_dir, tmp_path, monkeypatch):
+    """The README tour's import, run twice, keeps working; the file's identity is its absolute path."""
+    assert _import(capsys, csv_file, data_dir, "--drop-invalid")[0] == 0
+    code, _, err = _import(capsys, csv_file, data_dir, "--drop-invalid")
+    assert (code, err) == (0, "")
+    _write_lines(csv_file, *ROWS, "2024-01-02 04:00:00,1.1042,1.1050,1.1040,1.1045,60")  # the export grew
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _import(capsys, Path(csv_file.name), data_dir, "--drop-invalid")  # relative, same file
+    assert (code, err) == (0, "")
+    assert out.startswith("imported eurusd.csv (csv): EURUSD H1: 4 bars, ")
+    assert len(load("EURUSD", "H1", data_dir=data_dir)) == 4
+
+
 def test_import_records_the_source_in_the_manifest(capsys, csv_file, data_dir):
     code, out, _ = _import(capsys, csv_file, data_dir, "--drop-invalid", "--json")
     assert code == 0

@@ -69,7 +69,7 @@ def fail_replace_onto(monkeypatch: pytest.MonkeyPatch, name: str, error: OSError
 def test_manifest_failing_after_the_parquet_rename_restores_the_old_dataset(data_dir, stored, write_text, monkeypatch):
     targets = fail_replace_onto(monkeypatch, "manifest.json", OSError(errno.EIO, "Input/output error"))
     with pytest.raises(DataError, match=r"cannot write .*manifest\.json: Input/output error; the previous dataset"):
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     assert targets == ["H1.parquet", "manifest.json", "H1.parquet"]  # renamed, failed, renamed back
     monkeypatch.undo()
     assert_unchanged(data_dir, stored)
@@ -126,7 +126,7 @@ def test_a_broken_manifest_refuses_the_write_and_keeps_the_dataset(data_dir, sto
     manifest.write_text(edit(manifest.read_text()))
     broken = snapshot(data_dir)
     with pytest.raises(DataError, match=message) as info:
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     assert "\n" not in str(info.value) and str(manifest) in str(info.value)
     assert snapshot(data_dir) == broken  # neither the dataset nor the (broken) manifest was touched
     assert stored[0] == broken[0]
@@ -135,7 +135,7 @@ def test_a_broken_manifest_refuses_the_write_and_keeps_the_dataset(data_dir, sto
 def test_a_read_only_manifest_leaves_the_folder_alone(data_dir, stored, write_text):
     (data_dir / "manifest.json").chmod(0o444)
     with pytest.raises(DataError, match=r"manifest\.json is read-only, so the data folder is left as it is"):
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     (data_dir / "manifest.json").chmod(0o644)
     assert_unchanged(data_dir, stored)
 
@@ -143,7 +143,7 @@ def test_a_read_only_manifest_leaves_the_folder_alone(data_dir, stored, write_te
 def test_a_read_only_dataset_is_not_replaced(data_dir, stored, write_text):
     (data_dir / "EURUSD" / "H1.parquet").chmod(0o444)
     with pytest.raises(DataError, match=r"EURUSD/H1\.parquet is read-only"):
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     assert_unchanged(data_dir, stored)
 
 
@@ -153,7 +153,7 @@ def test_disk_full_while_writing_is_one_clear_error(data_dir, stored, write_text
 
     monkeypatch.setattr(os, "write", full_disk)
     with pytest.raises(DataError, match=r"cannot write .*H1\.parquet: the disk is full \(no space left on device\)"):
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     monkeypatch.undo()
     assert_unchanged(data_dir, stored)
 
@@ -168,7 +168,7 @@ def test_disk_full_when_the_manifest_is_staged_changes_nothing(data_dir, stored,
 
     monkeypatch.setattr(os, "write", full_on_second_file)
     with pytest.raises(DataError, match=r"manifest\.json: the disk is full"):
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     monkeypatch.undo()
     assert_unchanged(data_dir, stored)
 
@@ -176,7 +176,7 @@ def test_disk_full_when_the_manifest_is_staged_changes_nothing(data_dir, stored,
 def test_disk_full_on_the_parquet_rename_changes_nothing(data_dir, stored, write_text, monkeypatch):
     fail_replace_onto(monkeypatch, "H1.parquet", OSError(errno.ENOSPC, "No space left on device"))
     with pytest.raises(DataError, match="the disk is full"):
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     monkeypatch.undo()
     assert_unchanged(data_dir, stored)
 
@@ -187,7 +187,7 @@ def test_a_folder_without_write_permission_is_named(data_dir, stored, write_text
 
     monkeypatch.setattr(tempfile, "mkstemp", denied)
     with pytest.raises(DataError, match=r"cannot write .*EURUSD: permission denied; check the folder's permissions"):
-        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir)
+        import_file(write_text("three.csv", *THREE_BARS), "EURUSD", "H1", data_dir=data_dir, force=True)
     monkeypatch.undo()
     assert_unchanged(data_dir, stored)
 

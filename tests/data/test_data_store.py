@@ -15,12 +15,14 @@ import pandas as pd
 import pytest
 
 from tradescan.data import (
+    DatasetExistsError,
     dataset_hash,
     dataset_path,
     import_file,
     list_datasets,
     load,
     synthesize,
+    synthetic_source,
     write_dataset,
 )
 from tradescan.data.store import parquet_bytes
@@ -223,14 +225,48 @@ def test_failed_reimport_leaves_file_and_manifest_untouched(data_dir: Path, writ
     assert sorted(p.name for p in (data_dir / "EURUSD").iterdir()) == ["H1.parquet"]
 
 
-def test_reimport_replaces_the_dataset(data_dir: Path, write_text):
+def test_forced_import_replaces_the_dataset(data_dir: Path, write_text):
     write_dataset(hourly_bars(), "EURUSD", "H1", data_dir)
     lines = ["time,open,high,low,close", "2024-01-03 00:00:00,1.1,1.2,1.0,1.1", "2024-01-03 01:00:00,1.1,1.2,1.0,1.1"]
-    report = import_file(write_text("new.csv", *lines), "EURUSD", "H1", data_dir=data_dir)
+    report = import_file(write_text("new.csv", *lines), "EURUSD", "H1", data_dir=data_dir, force=True)
     assert load("EURUSD", "H1", data_dir=data_dir)["close"].tolist() == [1.1, 1.1]
     manifest = json.loads((data_dir / "manifest.json").read_text())["datasets"]["EURUSD/H1"]
     source = {"kind": "import", "path": str(write_text("new.csv", *lines).resolve()), "format": "csv"}
     assert (manifest["rows"], manifest["sha256"], manifest["source"]) == (2, report.dataset.sha256, source)
+
+
+TWO_BARS = ["time,open,high,low,close", "2024-01-03 00:00:00,1.1,1.2,1.0,1.1", "2024-01-03 01:00:00,1.1,1.2,1.0,1.1"]
+
+
+def test_import_keeps_a_dataset_it_did_not_make(data_dir: Path, write_text):
+    """DESIGN §2 in the library, not only the CLI: 2 imported bars silently replaced 2,000 synthetic ones."""
+    write_dataset(synthesize("EURUSD", "H1", 2000, seed=7), "EURUSD", "H1", data_dir, source=synthetic_source(2000, 7))
+    before = snapshot(data_dir)
+    path = write_text("ok.csv", *TWO_BARS)
+    with pytest.raises(DatasetExistsError) as refused:
+        import_file(path, "EURUSD", "H1", data_dir=data_dir)
+    assert str(refused.value) == (
+        f"{data_dir / 'EURUSD' / 'H1.parquet'} already holds synthetic seed=7 bars=2000 start=2020-01-01; "
+        f"importing {path.resolve()} does not replace it unless asked"
+    )
+    assert snapshot(data_dir) == before
+    assert sorted(p.name for p in (data_dir / "EURUSD").iterdir()) == ["H1.parquet"]
+
+
+def test_import_keeps_another_files_import_and_refreshes_its_own(data_dir: Path, write_text):
+    first = write_text("first.csv", *TWO_BARS)
+    import_file(first, "EURUSD", "H1", data_dir=data_dir)
+    before = snapshot(data_dir)
+    second = write_text("second.csv", *TWO_BARS)  # the same bars, but another file
+    with pytest.raises(DatasetExistsError, match=f"already holds import {re.escape(str(first.resolve()))} \\(csv\\);"):
+        import_file(second, "EURUSD", "H1", data_dir=data_dir)
+    assert snapshot(data_dir) == before
+
+    write_text("first.csv", *TWO_BARS, "2024-01-03 02:00:00,1.1,1.2,1.0,1.1")  # the file grew
+    assert import_file(first, "EURUSD", "H1", data_dir=data_dir).rows == 3
+    assert import_file(second, "EURUSD", "H1", data_dir=data_dir, force=True).rows == 2
+    manifest = json.loads((data_dir / "manifest.json").read_text())["datasets"]["EURUSD/H1"]
+    assert manifest["source"] == {"kind": "import", "path": str(second.resolve()), "format": "csv"}
 
 
 def test_crash_during_the_write_leaves_the_old_file(data_dir: Path, monkeypatch):

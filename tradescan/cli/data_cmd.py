@@ -43,7 +43,9 @@ def _register_import(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "import",
         help="import a CSV/MT4/MT5/Binance/Dukascopy file",
         description="Read a bar file (times in UTC, or in --tz ZONE), validate every row and store it as "
-        "SYMBOL/TF in UTC. Nothing is written if any row is invalid, unless --drop-invalid is given.",
+        "SYMBOL/TF in UTC. Nothing is written if any row is invalid, unless --drop-invalid is given. "
+        "Re-importing the same file refreshes its dataset; any other dataset already stored as SYMBOL/TF "
+        "(synthesised, resampled or imported from another file) is never replaced unless --force is given.",
     )
     parser.add_argument("path", help="the file to import")
     parser.add_argument("--symbol", required=True, help="symbol to store the bars under, e.g. EURUSD")
@@ -64,6 +66,7 @@ def _register_import(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="the hour repeated when summer time ends: infer (by bar order, default), earlier (summer time) "
         "or later (standard time)",
     )
+    parser.add_argument("--force", action="store_true", help="replace a dataset that was not imported from this file")
     parser.add_argument("--json", action="store_true", help="print the import report as JSON")
     add_data_dir(parser)
     parser.set_defaults(handler=run_import)
@@ -171,19 +174,23 @@ def _dataset_line(info: Any) -> str:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    """Import one file; print the dataset written and every dropped line."""
-    from tradescan.data import import_file
+    """Import one file; print the dataset written and every dropped line; refuse other data unless --force."""
+    from tradescan.data import DatasetExistsError, import_file
 
-    report = import_file(
-        args.path,
-        args.symbol,
-        args.timeframe,
-        fmt=args.fmt,
-        drop_invalid=args.drop_invalid,
-        data_dir=args.data_dir,
-        tz=args.tz,
-        dst=args.dst,
-    )
+    try:
+        report = import_file(
+            args.path,
+            args.symbol,
+            args.timeframe,
+            fmt=args.fmt,
+            drop_invalid=args.drop_invalid,
+            data_dir=args.data_dir,
+            tz=args.tz,
+            dst=args.dst,
+            force=args.force,
+        )
+    except DatasetExistsError as exc:
+        raise _refused(exc) from None
     if args.json:
         dropped = [{"line": row.line, "reason": row.reason} for row in report.dropped]
         print_json({**_dataset_json(report.dataset), "format": report.format, "tz": report.tz, "dropped": dropped})

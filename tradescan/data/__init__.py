@@ -11,7 +11,8 @@ Typical use::
 
 A dataset and its manifest entry are written as one commit (``tradescan.data.commit``); the manifest
 records where each dataset came from (``tradescan.data.sources``), and ``may_replace`` lets a writer
-refuse to replace data of another kind (``data synth`` never overwrites imported bars unasked).
+refuse to replace data of another kind (``data synth`` never overwrites imported bars unasked;
+``import_file`` replaces only an import of the same file unless ``force=True``).
 """
 
 from __future__ import annotations

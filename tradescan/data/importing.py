@@ -3,7 +3,8 @@
 The steps run in an order that keeps a failed import harmless: the names are checked (the symbol must
 be a known instrument), the whole file is parsed and validated in memory, and only then is anything
 written — the dataset and its manifest entry as one commit. The manifest records the file's absolute
-path, its format and the zone its times were in.
+path, its format and the zone its times were in; that path is the import's identity: re-importing the
+same file refreshes its dataset, anything else already stored is kept unless ``force`` (DESIGN §2).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from tradescan.data.importers.times import (
     local_to_utc,
     resolve_zone,
 )
-from tradescan.data.sources import ImportSource
+from tradescan.data.sources import ImportSource, SourceKind
 from tradescan.data.store import DatasetInfo, known_symbol, store_valid_bars
 from tradescan.data.timeframes import timeframe_minutes, timeframe_ns, validate_timeframe
 from tradescan.data.validation import DroppedRow, ParsedBars, check_bars, time_ns
@@ -64,6 +65,7 @@ def import_file(
     data_dir: str | Path | None = None,
     tz: str = UTC_ZONE,
     dst: str = "infer",
+    force: bool = False,
 ) -> ImportReport:
     """Import a bar file into the data folder as the dataset (symbol, timeframe).
 
@@ -82,6 +84,9 @@ def import_file(
         dst: how to place a time in the hour repeated when summer time ends: ``infer`` (by bar
             order), ``earlier`` (summer time) or ``later`` (standard time). A time in the skipped
             hour is always an error. The rule is in ``tradescan.data.importers.times``.
+        force: replace the dataset whatever holds it. Without it an existing dataset is replaced only
+            by re-importing the file it was imported from (the absolute path the manifest records);
+            synthetic, resampled or other files' bars are kept (DESIGN §2).
 
     Returns:
         An ``ImportReport``; ``report.dropped`` lists each dropped line and the rule it broke.
@@ -89,8 +94,9 @@ def import_file(
     Raises:
         DataError: the file cannot be read or parsed, a row breaks a rule and ``drop_invalid`` is
             false, a time cannot be converted from ``tz`` (the DST hours), the manifest is broken, or
-            the write failed (disk full, permissions). Nothing is changed then: an existing dataset
-            and the manifest stay as they were.
+            the write failed (disk full, permissions); ``DatasetExistsError`` (a ``DataError``):
+            the dataset holds other bars and ``force`` is false. Nothing is changed then: an existing
+            dataset and the manifest stay as they were.
         UnknownNameError: the symbol is not a known instrument (the message says how to add it), or
             ``tz`` is not a time zone (the message suggests the closest names).
     """
@@ -101,7 +107,8 @@ def import_file(
     bars, dropped = _checked_bars(parsed, drop_invalid, timeframe, zone)
     _check_timeframe_matches(bars, timeframe, parsed.source)
     source = ImportSource(path=str(Path(path).resolve()), format=format_name)
-    dataset = store_valid_bars(bars, symbol, timeframe, data_dir, source=source, tz=zone.key)
+    may_replace: tuple[SourceKind, ...] | None = None if force else ()  # () still lets the same file refresh
+    dataset = store_valid_bars(bars, symbol, timeframe, data_dir, source=source, tz=zone.key, may_replace=may_replace)
     return ImportReport(
         path=Path(path),
         format=format_name,

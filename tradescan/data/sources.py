@@ -2,7 +2,8 @@
 
 The manifest keeps each dataset's origin so that ``data list`` can say whether bars are real or made
 up, and so that a command that makes data replaces only data of its own kind: ``data synth`` never
-overwrites an imported file unless asked (``--force``). One model per kind, told apart by ``kind``:
+overwrites an imported file, and ``data import`` replaces only an import of the same file (its recorded
+path, ``store.same_origin``), unless asked (``--force``). One model per kind, told apart by ``kind``:
 
 - ``import``: a file read by an importer — its absolute path and format;
 - ``synthetic``: ``synthesize`` output — seed, bar count and requested start;

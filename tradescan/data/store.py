@@ -34,7 +34,7 @@ from tradescan.data.manifest import (
 )
 from tradescan.data.quote import cut
 from tradescan.data.schema import BAR_COLUMNS, TIME_DTYPE, VALUE_COLUMNS, standard_bars
-from tradescan.data.sources import DatasetSource, FrameSource, SourceKind
+from tradescan.data.sources import DatasetSource, FrameSource, ImportSource, SourceKind
 from tradescan.data.timeframes import TIMEFRAMES, timeframe_ns, validate_timeframe
 from tradescan.data.validation import format_time, time_ns, validate_bars
 from tradescan.errors import DataError, UnknownNameError
@@ -144,7 +144,8 @@ def write_dataset(
         source: where the bars came from, recorded in the manifest: a ``DatasetSource`` or a label
             (a ``FrameSource``), also used in error messages.
         may_replace: the source kinds (``"synthetic"``, ``"import"``, ...) an existing dataset may
-            have for this write to replace it; None replaces anything, ``()`` nothing.
+            have for this write to replace it; None replaces anything, ``()`` nothing but the same
+            origin (``same_origin``: an import of the file the manifest records).
 
     Raises:
         DataError: a bar breaks a validation rule, the dataset exists and ``may_replace`` does not
@@ -227,10 +228,21 @@ def _check_may_replace(
 ) -> None:
     if may_replace is None or not path.exists():
         return
-    if recorded is not None and recorded.source.kind in may_replace:
+    if recorded is not None and (recorded.source.kind in may_replace or same_origin(recorded.source, source)):
         return
     held = f"{recorded.source.describe()}" if recorded is not None else "bars that the manifest does not record"
-    raise DatasetExistsError(f"{path} already holds {held}; {source.kind} bars do not replace it unless asked")
+    writer = f"importing {source.path} does" if isinstance(source, ImportSource) else f"{source.kind} bars do"
+    raise DatasetExistsError(f"{path} already holds {held}; {writer} not replace it unless asked")
+
+
+def same_origin(recorded: DatasetSource, source: DatasetSource) -> bool:
+    """Whether ``source`` is the origin ``recorded`` already names, so writing it only refreshes the dataset.
+
+    Only an import has an identity beyond its kind: the absolute path of the file, as the manifest
+    records it. Re-importing that file (edited or not, in any format) refreshes the dataset; a different
+    file is different data.
+    """
+    return isinstance(recorded, ImportSource) and isinstance(source, ImportSource) and recorded.path == source.path
 
 
 def _manifest_entry(info: DatasetInfo, folder: Path) -> ManifestEntry:
