@@ -65,6 +65,15 @@ def test_allow_and_block_reasons_per_symbol(tmp_path: Path, data_dir: Path) -> N
     assert report["run_id"].startswith("PF-") and len(report["hash"]) == 64
 
 
+def test_an_account_currency_that_cannot_value_the_pnl_is_blocked(tmp_path: Path, data_dir: Path) -> None:
+    # EURUSD in a EUR account: base = account (1 / price); GBPUSD: neither, and no quote_rate for EUR
+    path = _directive(tmp_path, symbols=["EURUSD", "GBPUSD"], capital={"initial": 5_000, "currency": "EUR"})
+    symbols = preflight(prepare(path, data_dir=data_dir)).as_dict()["symbols"]
+    assert symbols["EURUSD"] == {"status": ALLOW}
+    assert symbols["GBPUSD"]["status"] == BLOCK
+    assert symbols["GBPUSD"]["reasons"][0].startswith("account currency: GBPUSD: cannot value its PnL in EUR")
+
+
 def test_unknown_instrument_is_blocked(tmp_path: Path, data_dir: Path) -> None:
     report = preflight(prepare(_directive(tmp_path, symbols=["EURUSD", "NOTASYMBOL"]), data_dir=data_dir))
     assert report.symbols["NOTASYMBOL"].status == BLOCK

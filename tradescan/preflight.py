@@ -25,6 +25,7 @@ import pandas as pd
 
 from tradescan import instruments
 from tradescan.directive import Directive, directive_path, find_config_file, load_directive
+from tradescan.engine.capital import price_value
 from tradescan.engine.config import BacktestConfig
 from tradescan.errors import ConfigError, TradeScanError
 from tradescan.lineage import Lineage, compute_lineage
@@ -319,6 +320,10 @@ def check_symbol(plan: SweepPlan, symbol: str) -> SymbolCheck:
         plan.backtest.broker.spread_for(symbol)
     except TradeScanError as exc:
         check.block(f"broker lacks the symbol: {exc}")
+    try:  # the sweep's sessions take no conversion series: the registry must value the PnL
+        price_value(instrument, plan.backtest.capital.currency, 1)
+    except TradeScanError as exc:
+        check.block(f"account currency: {exc}")
     try:
         bars = _load_bars(plan, symbol)
     except TradeScanError as exc:
