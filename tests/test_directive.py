@@ -50,6 +50,15 @@ def test_every_bad_field_is_named_at_once() -> None:
     assert "\n" not in message
 
 
+def test_a_typo_inside_an_optional_section_gets_its_suggestion() -> None:
+    # guards: is GuardSettings | None; its fields must still be found for "did you mean"
+    raw = {**MINIMAL, "guards": {"preset": "validate", "walk_forward": {"trial_per_fold": 20}}}
+    with pytest.raises(ConfigError) as caught:
+        parse_directive(raw, label="d.yaml")
+    assert ("guards.walk_forward.trial_per_fold: unknown field 'trial_per_fold'; did you mean 'trials_per_fold'? "
+            "(known: folds, train_fraction, anchored, trials_per_fold)") in str(caught.value)
+
+
 def test_cross_field_rules() -> None:
     with pytest.raises(ConfigError, match=r"end \(2019-01-01\) must be after start \(2020-01-01\)"):
         parse_directive({**MINIMAL, "start": "2020-01-01", "end": "2019-01-01"})

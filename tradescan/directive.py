@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -216,12 +217,18 @@ def _unknown_field_message(loc: tuple[int | str, ...], model: type[BaseModel]) -
     current: type[BaseModel] | None = model
     for part in loc[:-1]:
         field = current.model_fields.get(str(part)) if current is not None else None
-        annotation = field.annotation if field is not None else None
-        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        current = _model_of(field.annotation if field is not None else None)
     known: dict[str, Any] = dict(current.model_fields) if current is not None else {}
     return did_you_mean(str(loc[-1]), known, what="field").split(" Known:")[0] + (
         f" (known: {', '.join(known)})" if known else ""
     )
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: ``M``, or the one model of ``M | None`` (``guards: GuardSettings | None``)."""
+    candidates = (annotation, *typing.get_args(annotation))
+    models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+    return models[0] if len(models) == 1 else None
 
 
 def format_validation_error(label: str, exc: ValidationError, model: type[BaseModel] = Directive) -> str:
