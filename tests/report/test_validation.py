@@ -33,3 +33,14 @@ def test_series_values_are_ordered_by_index() -> None:
                            "value": [30.0, 10.0, 20.0]})
     assert series_values(series, "X", 1, "s").tolist() == [10.0, 20.0, 30.0]
     assert series_values(series, "X", 2, "s").tolist() == []
+
+
+def test_the_guard_summary_reads_as_a_sentence_not_a_dict() -> None:
+    from tradescan.report.document import guard_summary_text
+
+    summary = {"dsr": 0.000341, "pbo": 0.4451, "wfe": -12.13, "n_trials": 100, "n_eff_trials": 40.807,
+               "seconds": {"walk_forward": 2.5, "total": 9.46}, "not_reported": {"mc2 rank 3": "no trades"},
+               "finalists": [{"rank": 1}]}
+    assert guard_summary_text(summary) == ("Guard stage: DSR 0.000341, PBO 0.445, WFE -12.1 over 100 trials "
+                                           "(effective 40.8); 9.5 s. Not reported: mc2 rank 3 (no trades).")
+    assert guard_summary_text({"dsr": None}) == "Guard stage: DSR n/a, PBO n/a, WFE n/a over n/a trials (effective n/a)."

@@ -7,6 +7,7 @@ clock, so a run's report is the same bytes every time (its times come from the m
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -114,12 +115,29 @@ def _symbol_validation(page: Page, inputs: ReportInputs, symbol: str) -> None:
     logits = validation.series_values(inputs.guard_series, symbol, 0, validation.PBO_LOGIT)
     summary = inputs.guards_summary.get("symbols", {}).get(symbol, {})
     if summary:
-        shown = {k: v for k, v in summary.items() if k != "finalists"}
-        page.paragraph("Guard stage: " + ", ".join(f"{k} {v}" for k, v in shown.items()), "note")
+        page.paragraph(guard_summary_text(summary), "note")
     if len(logits):
         page.figure(validation.histogram_figure(
             logits, title="PBO: logits of the in-sample best trial's out-of-sample rank (≤ 0 = overfit)",
             x_title="logit λ", marker=0.0, marker_label="λ = 0"))
+
+
+def guard_summary_text(summary: Mapping[str, Any]) -> str:
+    """One sentence of a symbol's guard-stage summary (the manifest's ``guards.symbols[S]``), e.g.
+    ``Guard stage: DSR 0.0003, PBO 0.445, WFE -12.1 over 100 trials (effective 40.8); 9.5 s.``"""
+
+    def number(value: Any) -> str:
+        return "n/a" if value is None else f"{float(value):.3g}"
+
+    text = (f"Guard stage: DSR {number(summary.get('dsr'))}, PBO {number(summary.get('pbo'))}, "
+            f"WFE {number(summary.get('wfe'))} over {summary.get('n_trials', 'n/a')} trials "
+            f"(effective {number(summary.get('n_eff_trials'))})")
+    total = (summary.get("seconds") or {}).get("total")
+    text += f"; {float(total):.1f} s." if total is not None else "."
+    missing = summary.get("not_reported") or {}
+    if missing:
+        text += " Not reported: " + "; ".join(f"{what} ({why})" for what, why in missing.items()) + "."
+    return text
 
 
 def _finalist_section(page: Page, inputs: ReportInputs, symbol: str, rank: int, stage2: pd.DataFrame) -> None:
