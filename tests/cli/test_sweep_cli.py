@@ -220,6 +220,85 @@ def test_top_yaml_reproduces_through_the_backtest_cli(
         assert replay[scenario]["trades"] == best["metrics"][scenario]["trades"]
 
 
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _mid_sweep(workspace: dict[str, Path], run_id: str, tmp_path: Path) -> Any:
+    """A copy of the swept results whose run looks as it does mid-sweep: its symbol PENDING, no stage 2 yet."""
+    import shutil
+
+    from tradescan.results import ResultsStore, load_run
+
+    results = tmp_path / "results"
+    shutil.copytree(workspace["results"], results)
+    store = ResultsStore(results)
+    manifest = store.read_manifest(run_id)
+    symbols = {name: entry.model_copy(update={"status": "PENDING"}) for name, entry in manifest.symbols.items()}
+    stage2 = load_run(run_id, results).stage2.iloc[0:0]
+    store.commit(run_id, manifest.model_copy(update={"status": "running", "symbols": symbols}),
+                 {"stage2/EURUSD.parquet": stage2})
+    return store
+
+
+def test_validate_while_a_sweep_holds_the_lock_is_refused_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any], tmp_path: Path
+) -> None:
+    import os
+
+    run_id = swept["run_id"]
+    store = _mid_sweep(workspace, run_id, tmp_path)
+    with store.lock(run_id):
+        before = _files(store.run_dir(run_id))
+        code, out, err = _run(capsys, "validate", run_id, "--json", "--workers", "1",
+                              "--data-dir", str(workspace["data"]), "--results-dir", str(store.root))
+        after = _files(store.run_dir(run_id))
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert err.startswith(f"tradescan: error: run {run_id} is being written by pid {os.getpid()} on host ")
+    assert err.rstrip().endswith(f"(lock file {store.run_dir(run_id) / 'sweep.lock'})")
+    assert after == before
+
+
+def test_top_while_a_sweep_holds_the_lock_says_it_is_running(
+    capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any], tmp_path: Path
+) -> None:
+    import os
+
+    run_id = swept["run_id"]
+    store = _mid_sweep(workspace, run_id, tmp_path)
+    with store.lock(run_id):
+        code, out, err = _run(capsys, "top", run_id, "--results-dir", str(store.root))
+        assert (store.run_dir(run_id) / "sweep.lock").exists()  # top did not take (nor remove) the lock
+    assert (code, out) == (0, "no finalists yet (the sweep is still running)\n")
+    assert err.count("\n") == 1
+    assert err.startswith(f"run {run_id} is still being written by pid {os.getpid()} on host ")
+    assert err.rstrip().endswith("what it has stored so far is shown (EURUSD PENDING)")
+    # the lock given up: the plain answer, no notice
+    assert _run(capsys, "top", run_id, "--results-dir", str(store.root)) == (0, "no finalists (did stage 2 run?)\n", "")
+
+
+def test_top_of_a_finished_run_while_locked_shows_its_finalists_and_the_notice(
+    capsys: pytest.CaptureFixture[str], workspace: dict[str, Path], swept: dict[str, Any]
+) -> None:
+    from tradescan.results import ResultsStore
+
+    store = ResultsStore(workspace["results"])
+    run_id = swept["run_id"]
+    _, plain, _ = _run(capsys, "top", run_id, "--results-dir", str(workspace["results"]))
+    with store.lock(run_id):
+        code, out, err = _run(capsys, "top", run_id, "--results-dir", str(workspace["results"]))
+    assert (code, out) == (0, plain) and "#" in plain
+    assert err.rstrip().endswith("what it has stored so far is shown (EURUSD DONE)")
+
+
+def test_top_table_without_finalists_says_whether_the_sweep_runs() -> None:
+    from tradescan.cli.sweep_cmd import format_top_table
+
+    assert format_top_table([], None, "A", running=True) == "no finalists yet (the sweep is still running)"  # type: ignore[arg-type]
+    assert format_top_table([], None, "A") == "no finalists (did stage 2 run?)"  # type: ignore[arg-type]
+
+
 def test_freeze_then_rerun_is_refused(capsys: pytest.CaptureFixture[str], workspace: dict[str, Path],
                                       swept: dict[str, Any]) -> None:
     code, out, _ = _run(capsys, "freeze", swept["run_id"], "--results-dir", str(workspace["results"]))

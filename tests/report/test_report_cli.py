@@ -53,3 +53,64 @@ def test_unwritable_out_is_one_line(swept: SweptRun, tmp_path: Path, capsys: pyt
                  "--results-dir", str(swept.results_dir)])
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and f"{blocker / 'r.html'}: cannot write" in err
+
+
+def _frozen_copy(swept: SweptRun, tmp_path: Path) -> Path:
+    results = tmp_path / "results"
+    shutil.copytree(swept.results_dir, results)
+    assert main(["freeze", swept.run_id, "--results-dir", str(results)]) == 0
+    return results
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-excel"]])
+def test_report_on_a_frozen_run_is_refused_and_changes_nothing(swept: SweptRun, tmp_path: Path, extra: list[str],
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    results = _frozen_copy(swept, tmp_path)
+    run_dir = results / "runs" / swept.run_id
+    capsys.readouterr()
+    before, master = _files(run_dir), (results / "Strategy_Master_Filter.xlsx").read_bytes()
+    assert "report.html" in before and any(name.endswith(".xlsx") for name in before)
+    code = main(["report", swept.run_id, *extra, "--results-dir", str(results)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (f"tradescan: error: run {swept.run_id} is frozen (immutable): {run_dir / 'report.html'} is "
+                   f"inside it and cannot be written; write the report elsewhere with --out PATH\n")
+    assert _files(run_dir) == before
+    assert (results / "Strategy_Master_Filter.xlsx").read_bytes() == master
+
+
+def test_report_of_a_frozen_run_to_out_elsewhere_writes_there_only(swept: SweptRun, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    results = _frozen_copy(swept, tmp_path)
+    run_dir = results / "runs" / swept.run_id
+    before = _files(run_dir)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    capsys.readouterr()
+    assert main(["report", swept.run_id, "--out", str(elsewhere / "page.html"), "--json",
+                 "--results-dir", str(results)]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "html": [str(elsewhere / "page.html")],
+        "excel": [str(elsewhere / f"AK_Trade_Report_{swept.run_id}_EURUSD.xlsx"),
+                  str(elsewhere / f"AK_Trade_Report_{swept.run_id}_GBPUSD.xlsx"),
+                  str(results / "Strategy_Master_Filter.xlsx")],
+    }
+    assert (elsewhere / "page.html").read_bytes() == before["report.html"]
+    assert _files(run_dir) == before
+
+
+def test_report_of_a_frozen_run_to_out_inside_it_is_refused(swept: SweptRun, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    results = _frozen_copy(swept, tmp_path)
+    run_dir = results / "runs" / swept.run_id
+    before = _files(run_dir)
+    capsys.readouterr()
+    code = main(["report", swept.run_id, "--out", str(run_dir / "other.html"), "--results-dir", str(results)])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1
+    assert f"run {swept.run_id} is frozen (immutable): {run_dir / 'other.html'} is inside it" in err
+    assert _files(run_dir) == before

@@ -3,6 +3,8 @@
 The page goes to ``<results>/runs/<run_id>/report.html`` (or ``--out``); the trade reports
 (``AK_Trade_Report_<run>_<symbol>.xlsx``) go beside it and ``Strategy_Master_Filter.xlsx`` is rebuilt
 in the results folder (``--no-excel`` skips both). The sweep calls ``write_run_reports`` at its end.
+A frozen run's folder is never written: ``report`` refuses, unless ``--out`` points elsewhere (the trade
+reports then go beside that file).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ran, the guards; and the Excel trade reports per symbol and the master filter across runs.",
     )
     parser.add_argument("run_id", help="run id (see 'tradescan runs')")
-    parser.add_argument("--out", default=None, help="HTML file to write (default <results>/runs/<id>/report.html)")
+    parser.add_argument("--out", default=None,
+                        help="HTML file to write (default <results>/runs/<id>/report.html; for a frozen run, a "
+                        "path outside its folder, and the trade reports go beside it)")
     parser.add_argument("--no-excel", action="store_true", help="skip the Excel workbooks")
     parser.add_argument("--json", action="store_true", help="print the written paths as JSON")
     add_results_dir(parser)
@@ -34,9 +38,19 @@ def write_run_reports(run_id: str, *, out: str | os.PathLike[str] | None = None,
                       results_dir: str | os.PathLike[str] | None = None) -> dict[str, list[Path]]:
     """Write the HTML report and (with ``excel``) the workbooks; return ``{"html": [...], "excel": [...]}``."""
     from tradescan.report import write_excel, write_report
+    from tradescan.report.api import REPORT_FILE, refuse_frozen_target
+    from tradescan.results.run import load_run
+    from tradescan.results.store import FROZEN_MARKER
 
+    run_dir = load_run(run_id, results_dir).path
+    # A frozen run's folder is not written (DESIGN §8): with --out elsewhere the trade reports go beside
+    # the page; every target is checked before anything is written.
+    folder = Path(out).parent if out is not None and (run_dir / FROZEN_MARKER).exists() else None
+    refuse_frozen_target(run_id, run_dir, Path(out) if out is not None else run_dir / REPORT_FILE)
+    if excel:
+        refuse_frozen_target(run_id, run_dir, folder if folder is not None else run_dir)
     written: dict[str, list[Path]] = {"html": [write_report(run_id, out=out, results_dir=results_dir)]}
-    written["excel"] = write_excel(run_id, results_dir=results_dir) if excel else []
+    written["excel"] = write_excel(run_id, results_dir=results_dir, folder=folder) if excel else []
     return written
 
 

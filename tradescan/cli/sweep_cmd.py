@@ -32,6 +32,8 @@ from tradescan.cli.common import (
 from tradescan.errors import TradeScanError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tradescan.results import FinalistSummary, RunManifest
 
 EXIT_NOT_ALL_OK = 1
@@ -249,6 +251,9 @@ def run_top_command(args: argparse.Namespace) -> int:
     from tradescan.results.verdicts import finalist_verdicts, verdict_label
 
     run = load_run(args.run_id, args.results_dir)
+    running = running_notice(run.run_id, run.path, run.manifest)
+    if running is not None:
+        print(running, file=sys.stderr)
     finalists = top_finalists(run, symbol=args.symbol, k=args.k, rank=args.rank)
     verdicts = finalist_verdicts(run.manifest)
     if args.prod_ready:
@@ -269,8 +274,21 @@ def run_top_command(args: argparse.Namespace) -> int:
             frame["trades_stored"] = [f.trades_stored for f in finalists]
         print(frame.to_csv(index=False), end="")
     else:
-        print(format_top_table(finalists, run.manifest, args.scenario, labels if run.manifest.guards else None))
+        print(format_top_table(finalists, run.manifest, args.scenario, labels if run.manifest.guards else None,
+                               running=running is not None))
     return 0
+
+
+def running_notice(run_id: str, run_dir: Path, manifest: RunManifest) -> str | None:
+    """Return a line saying a sweep still writes the run (its lock is held; not taken here), else ``None``."""
+    from tradescan.results.lock import running_holder
+
+    holder = running_holder(run_dir)
+    if holder is None:
+        return None
+    states = ", ".join(f"{symbol} {entry.status}" for symbol, entry in sorted(manifest.symbols.items()))
+    return (f"run {run_id} is still being written by {holder.describe()}; "
+            f"what it has stored so far is shown ({states or 'no symbol stored yet'})")
 
 
 def top_frame(finalists: list[FinalistSummary], scenario: str) -> Any:
@@ -313,14 +331,14 @@ def _across(finalist: FinalistSummary, metric: str, scenarios: list[str]) -> str
 
 def format_top_table(
     finalists: list[FinalistSummary], manifest: RunManifest, scenario: str,
-    verdicts: dict[tuple[str, int], str] | None = None,
+    verdicts: dict[tuple[str, int], str] | None = None, *, running: bool = False,
 ) -> str:
     """Return the finalists as a table (stage-1 value, Sharpe under every scenario, key metrics), then
     each finalist's parameters on lines of their own."""
     from rich.table import Table
 
     if not finalists:
-        return "no finalists (did stage 2 run?)"
+        return "no finalists yet (the sweep is still running)" if running else "no finalists (did stage 2 run?)"
     scenarios = sorted({s for f in finalists for s in f.metrics}) or [scenario]
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for name in ("symbol", "#", "trial", f"stage 1\n{objective_label(manifest)}", f"sharpe\n{'/'.join(scenarios)}",

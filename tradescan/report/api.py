@@ -12,8 +12,9 @@ from pathlib import Path
 from tradescan.atomic import atomic_write_bytes
 from tradescan.report.document import build_page
 from tradescan.report.inputs import read_inputs
-from tradescan.results.errors import ResultsWriteError
+from tradescan.results.errors import FrozenRunError, ResultsWriteError
 from tradescan.results.run import load_run
+from tradescan.results.store import FROZEN_MARKER
 
 REPORT_FILE = "report.html"
 
@@ -32,13 +33,26 @@ def write_report(run_id: str, out: str | os.PathLike[str] | None = None,
     Raises:
         UnknownNameError: no such run.
         ResultsFileError: a table of the run is damaged.
+        FrozenRunError: the run is frozen and the file would go into its folder (``out`` elsewhere is fine).
         ResultsWriteError: the file could not be written.
     """
     run = load_run(run_id, results_dir)
     path = Path(out) if out is not None else run.path / REPORT_FILE
+    refuse_frozen_target(run_id, run.path, path)
     page = build_page(read_inputs(run))
     write_atomically(path, page.encode("utf-8"))
     return path
+
+
+def refuse_frozen_target(run_id: str, run_dir: Path, path: Path) -> None:
+    """Raise ``FrozenRunError`` if the run is frozen and ``path`` lies in its folder (DESIGN §8)."""
+    if not (run_dir / FROZEN_MARKER).exists():
+        return
+    if path.resolve().is_relative_to(run_dir.resolve()):
+        raise FrozenRunError(
+            f"run {run_id} is frozen (immutable): {path} is inside it and cannot be written; "
+            f"write the report elsewhere with --out PATH"
+        )
 
 
 def write_atomically(path: Path, payload: bytes) -> None:

@@ -31,7 +31,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from tradescan.atomic import folder_lock
 from tradescan.errors import TradeScanError
-from tradescan.report.api import write_atomically
+from tradescan.report.api import refuse_frozen_target, write_atomically
 from tradescan.report.frames import finalist_rows
 from tradescan.report.inputs import ReportInputs, read_inputs
 from tradescan.report.validation import verdict
@@ -76,19 +76,26 @@ def trade_sheet_name(rank: int, scenario: str) -> str:
     return f"R{rank}_{scenario}"[:31]
 
 
-def write_excel(run_id: str, results_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+def write_excel(run_id: str, results_dir: str | os.PathLike[str] | None = None,
+                folder: str | os.PathLike[str] | None = None) -> list[Path]:
     """Write the run's trade report per symbol and refresh the master filter; return the paths.
+
+    ``folder`` is where the trade reports go (default the run's folder; the master filter always goes
+    to the results folder).
 
     Raises:
         UnknownNameError: no such run.
+        FrozenRunError: the run is frozen and the trade reports would go into its folder.
         ResultsFileError: a table of the run is damaged.
         ResultsWriteError: a workbook could not be written.
     """
     run = load_run(run_id, results_dir)
+    target = Path(folder) if folder is not None else run.path
+    refuse_frozen_target(run_id, run.path, target)
     inputs = read_inputs(run)
     paths = []
     for symbol in inputs.symbols:
-        path = run.path / trade_report_name(run_id, symbol)
+        path = target / trade_report_name(run_id, symbol)
         write_atomically(path, trade_report_bytes(inputs, symbol))
         paths.append(path)
     paths.append(write_master_filter(results_dir))

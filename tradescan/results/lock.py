@@ -84,6 +84,23 @@ def _write_holder(descriptor: int, holder: LockHolder) -> None:
     os.fsync(descriptor)
 
 
+def running_holder(run_dir: Path) -> LockHolder | None:
+    """Return the live process whose lock file ``run_dir`` holds, without taking the lock; else ``None``.
+
+    For readers (``top``): the lock file exists only while a writer holds it (release removes it), so a
+    file naming a process that still runs here, or another host's process, means a writer is at work.
+    A file left by a dead process of this host is stale and gives ``None``.
+    """
+    try:
+        raw = (run_dir / LOCK_FILE).read_bytes()[:_MAX_LOCK_BYTES]
+    except OSError:
+        return None
+    holder = _parse_holder(raw)
+    if holder is None:
+        return LockHolder(-1, "unknown", "unknown", "a process that has not written its name yet")
+    return None if holder.is_dead_here() else holder
+
+
 class RunLock:
     """The exclusive right to write one run; use as a context manager.
 

@@ -168,20 +168,24 @@ def validate_run(
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     store = ResultsStore(results_dir)
-    run = load_run(run_id, results_dir)
-    manifest = run.manifest
-    settings = resolve_settings(manifest.directive, preset, guards)
-    symbols = _chosen_symbols(manifest, symbol)
-    plan = prepare(Directive.model_validate(manifest.directive), data_dir=data_dir)
-    if plan.run_id != run_id:
-        raise TradeScanError(f"run {run_id}: its inputs changed since the sweep (they now give run id "
-                             f"{plan.run_id}); validate the run the current inputs give, or restore them")
-    progress = progress or NullProgress()
-    stored = _stored_guards(run, manifest.guards, settings)
-    todo = [s for s in symbols if s not in stored]
-    results: dict[str, SymbolGuards] = {s: stored[s] for s in symbols if s in stored}
-    if todo:
-        with store.lock(run_id):
+    if not store.run_dir(run_id).is_dir():
+        load_run(run_id, results_dir)  # an unknown run is named; its folder is not made for the lock
+    # The whole of it under the run's lock: a sweep still writing the run is refused with its lock
+    # message (not read half-written), and the guard files are written by one process at a time.
+    with store.lock(run_id):
+        run = load_run(run_id, results_dir)
+        manifest = run.manifest
+        settings = resolve_settings(manifest.directive, preset, guards)
+        symbols = _chosen_symbols(manifest, symbol)
+        plan = prepare(Directive.model_validate(manifest.directive), data_dir=data_dir)
+        if plan.run_id != run_id:
+            raise TradeScanError(f"run {run_id}: its inputs changed since the sweep (they now give run id "
+                                 f"{plan.run_id}); validate the run the current inputs give, or restore them")
+        progress = progress or NullProgress()
+        stored = _stored_guards(run, manifest.guards, settings)
+        todo = [s for s in symbols if s not in stored]
+        results: dict[str, SymbolGuards] = {s: stored[s] for s in symbols if s in stored}
+        if todo:
             pool = EvaluatorPool(EvaluatorSettings.from_plan(plan), ensure_ray(workers, address))
             try:
                 for name in todo:
@@ -202,7 +206,7 @@ def validate_run(
                     _commit(store, run_id, settings, results)
             finally:
                 pool.shutdown()
-    return ValidateResult(run_id, settings, results, tuple(todo), tuple(s for s in symbols if s not in todo))
+        return ValidateResult(run_id, settings, results, tuple(todo), tuple(s for s in symbols if s not in todo))
 
 
 def _chosen_symbols(manifest: Any, symbol: str | None) -> list[str]:
