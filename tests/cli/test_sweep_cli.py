@@ -146,6 +146,8 @@ def test_top_formats(capsys: pytest.CaptureFixture[str], workspace: dict[str, Pa
     assert code == 2 and "no finalists for 'GBPUSD'" in err
     code, out, err = _run(capsys, "top", "NOPE-123", *results)
     assert code == 2 and "unknown run" in err
+    code, out, err = _run(capsys, "top", swept["run_id"], "--scenario", "Z", *results)
+    assert code == 2 and out == "" and f"--scenario 'Z': run {swept['run_id']}'s finalists ran under A, B, C" in err
 
 
 def test_top_table_names_its_metrics_and_shows_every_scenario(

@@ -43,4 +43,5 @@ def test_the_guard_summary_reads_as_a_sentence_not_a_dict() -> None:
                "finalists": [{"rank": 1}]}
     assert guard_summary_text(summary) == ("Guard stage: DSR 0.000341, PBO 0.445, WFE -12.1 over 100 trials "
                                            "(effective 40.8); 9.5 s. Not reported: mc2 rank 3 (no trades).")
-    assert guard_summary_text({"dsr": None}) == "Guard stage: DSR n/a, PBO n/a, WFE n/a over n/a trials (effective n/a)."
+    empty = "Guard stage: DSR n/a, PBO n/a, WFE n/a over n/a trials (effective n/a)."
+    assert guard_summary_text({"dsr": None}) == empty

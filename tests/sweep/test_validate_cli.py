@@ -68,6 +68,9 @@ def test_validate_json_has_designs_shape_and_nothing_is_prod_ready(
             assert set(guard) == {"value", "threshold", "passed", "critical"}
     assert main(_cli(walk_run, "top", run_id, "--prod-ready", "--format", "json")) == 0
     assert json.loads(capsys.readouterr().out) == []
+    assert main(_cli(walk_run, "top", run_id, "--prod-ready")) == 0
+    assert capsys.readouterr().out == (f"no prod-ready finalists: none of the 2 shown without --prod-ready passed "
+                                       f"every critical guard (their verdicts: tradescan top {run_id})\n")
     assert main(_cli(walk_run, "top", run_id, "--format", "csv")) == 0
     table = capsys.readouterr().out
     assert "verdict" in table.splitlines()[0] and "failed: " in table

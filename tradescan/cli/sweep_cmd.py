@@ -255,11 +255,20 @@ def run_top_command(args: argparse.Namespace) -> int:
     if running is not None:
         print(running, file=sys.stderr)
     finalists = top_finalists(run, symbol=args.symbol, k=args.k, rank=args.rank)
+    scenarios = sorted({name for f in finalists for name in f.metrics})
+    if scenarios and args.scenario not in scenarios:
+        raise TradeScanError(f"--scenario {args.scenario!r}: run {run.run_id}'s finalists ran under "
+                             f"{', '.join(scenarios)}; pick one of those")
     verdicts = finalist_verdicts(run.manifest)
     if args.prod_ready:
         if not run.manifest.guards:
             raise TradeScanError(f"run {run.run_id} has no guard verdicts; run 'tradescan validate {run.run_id}'")
+        every = len(finalists)
         finalists = [f for f in finalists if verdicts.get((f.symbol, f.rank), {}).get("prod_ready")]
+        if not finalists and args.format == "table":
+            print(f"no prod-ready finalists: none of the {every} shown without --prod-ready passed every critical "
+                  f"guard (their verdicts: tradescan top {run.run_id})")
+            return 0
     labels = {(f.symbol, f.rank): verdict_label(verdicts.get((f.symbol, f.rank))) for f in finalists}
     if args.format == "json":
         guarded = bool(run.manifest.guards)  # a run without a guard stage keeps its plain entries
